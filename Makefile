@@ -1,0 +1,49 @@
+# Spink: `make run` starts everything, `make test` runs the whole suite.
+# Without DATABASE_URL/REDIS_URL both use embedded PostgreSQL and Redis under ./.data/.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+EMBEDDED := $(PY) -m spink.embedded run --
+
+.PHONY: run test lint format install browser-deps services-up services-down messages bench clean
+
+$(VENV)/.installed: requirements.lock
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet --require-hashes -r requirements.lock
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	DEBUG=1 SPINK_DEMO=1 $(EMBEDDED) $(PY) -m spink.devserver
+
+# Debian's Chromium for the browser tests (Playwright cannot download browsers here).
+browser-deps:
+	@test -x /usr/bin/chromium || { \
+	  echo "Installing Debian's chromium for the browser tests"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+test: install browser-deps lint
+	SPINK_HTTPS=0 $(EMBEDDED) $(PY) -m pytest $(PYTEST_ARGS)
+
+messages: install
+	cd spink && ../$(PY) ../manage.py makemessages -l sv --no-obsolete --ignore "*/migrations/*" && \
+	  ../$(PY) ../manage.py compilemessages
+services-up: install
+	$(PY) -m spink.embedded up
+
+services-down: install
+	$(PY) -m spink.embedded down
+
+clean:
+	rm -rf $(VENV) .pytest_cache

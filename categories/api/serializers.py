@@ -1,0 +1,19 @@
+from rest_framework import serializers
+
+from categories.models import Service, Subcategory
+
+
+class SubcategorySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Subcategory
+        fields = ["id", "code", "name_sv", "name_en"]
+
+
+class ServiceSerializer(serializers.ModelSerializer):
+    area = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    operating_forms = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+    subcategories = SubcategorySerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Service
+        fields = ["id", "code", "name_sv", "name_en", "area", "operating_forms", "subcategories"]

@@ -1,0 +1,99 @@
+"""Authorisation: the one place that says who may do what, and which records they may see.
+
+Every view, API endpoint, export and task asks this module; nothing else decides access.
+
+* Capabilities are what a role may do (`has_capability`).
+* Record scope is which records of an administration a user may see (`visible`). A model
+  takes part by naming the lookups to its owning administration and municipality in
+  `scope_lookups = ScopeLookups(administration=..., municipality=...)`.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import TYPE_CHECKING, TypeVar
+
+from django.db.models import Model, QuerySet
+from django.http import Http404
+
+from spink.accounts.models import Role, ScopeLookups
+
+if TYPE_CHECKING:
+    from spink.accounts.models import User
+
+M = TypeVar("M", bound=Model)
+
+
+class Capability(StrEnum):
+    VIEW_ORGANISATION = "view_organisation"
+    SUBMIT_PLACEMENT_REQUEST = "submit_placement_request"
+    HANDLE_PLACEMENT_REQUEST = "handle_placement_request"
+    VIEW_REGISTER = "view_register"
+    EDIT_REGISTER = "edit_register"
+    MANAGE_AGREEMENTS = "manage_agreements"
+    DECIDE_ORDER_STOP = "decide_order_stop"
+    RUN_FOLLOWUP = "run_followup"
+    VIEW_STATISTICS = "view_statistics"
+    ADMINISTER = "administer"
+
+
+ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
+    Role.SOCIAL_WORKER: frozenset(
+        {Capability.VIEW_ORGANISATION, Capability.SUBMIT_PLACEMENT_REQUEST,
+         Capability.VIEW_REGISTER}
+    ),
+    Role.PLACEMENT_OFFICER: frozenset(
+        {Capability.VIEW_ORGANISATION, Capability.HANDLE_PLACEMENT_REQUEST,
+         Capability.VIEW_REGISTER}
+    ),
+    Role.QUALITY_CONTROL: frozenset(
+        {Capability.VIEW_REGISTER, Capability.EDIT_REGISTER, Capability.RUN_FOLLOWUP}
+    ),
+    Role.PROCUREMENT: frozenset(
+        {Capability.VIEW_REGISTER, Capability.MANAGE_AGREEMENTS, Capability.DECIDE_ORDER_STOP}
+    ),
+    Role.MANAGER: frozenset(
+        {Capability.VIEW_ORGANISATION, Capability.VIEW_STATISTICS, Capability.VIEW_REGISTER}
+    ),
+    Role.ADMINISTRATOR: frozenset(Capability),
+}
+
+# Roles that see administration-owned records of their whole municipality; a social worker
+# sees only their own administration's; the register roles see none (they need no person data).
+MUNICIPALITY_WIDE_ROLES = frozenset({Role.PLACEMENT_OFFICER, Role.MANAGER})
+
+
+def is_administrator(user: User) -> bool:
+    return bool(user.is_authenticated and user.is_active and user.is_administrator)
+
+
+def has_capability(user: User, capability: Capability) -> bool:
+    if not (user.is_authenticated and user.is_active):
+        return False
+    if is_administrator(user):
+        return True
+    return capability in ROLE_CAPABILITIES.get(user.role, frozenset())
+
+
+def visible(user: User, queryset: QuerySet[M]) -> QuerySet[M]:
+    """The part of `queryset` that `user` may see; empty for anyone without a scope."""
+    lookups: ScopeLookups | None = getattr(queryset.model, "scope_lookups", None)
+    if lookups is None:
+        raise TypeError(f"{queryset.model.__name__} declares no scope_lookups")
+    if not (user.is_authenticated and user.is_active):
+        return queryset.none()
+    if is_administrator(user):
+        return queryset
+    if user.role == Role.SOCIAL_WORKER and user.administration_id:
+        return queryset.filter(**{f"{lookups.administration}_id": user.administration_id})
+    if user.role in MUNICIPALITY_WIDE_ROLES and user.municipality_id:
+        return queryset.filter(**{f"{lookups.municipality}_id": user.municipality_id})
+    return queryset.none()
+
+
+def get_visible_or_404(user: User, queryset: QuerySet[M], **lookup) -> M:
+    """Fetch one record the user may see; others look exactly like records that do not exist."""
+    try:
+        return visible(user, queryset).get(**lookup)
+    except queryset.model.DoesNotExist:
+        raise Http404 from None

@@ -1,0 +1,45 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+
+from spink.accounts.models import Administration, Municipality, OrgUnit, User
+
+
+@admin.register(Municipality)
+class MunicipalityAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "code"]
+    search_fields = ["name", "code"]
+
+
+@admin.register(Administration)
+class AdministrationAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "municipality"]
+    list_filter = ["municipality"]
+    search_fields = ["name"]
+
+
+@admin.register(OrgUnit)
+class OrgUnitAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "administration"]
+    list_filter = ["administration__municipality", "administration"]
+    search_fields = ["name"]
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin, SimpleHistoryAdmin):
+    list_display = ["username", "first_name", "last_name", "role", "municipality",
+                    "administration", "is_active"]
+    list_filter = ["role", "municipality", "administration", "placement_team", "is_active"]
+    fieldsets = (
+        *DjangoUserAdmin.fieldsets,
+        (_("Role and organisation"), {
+            "fields": ("role", "placement_team", "municipality", "administration", "org_unit"),
+        }),
+    )
+    add_fieldsets = (
+        *DjangoUserAdmin.add_fieldsets,
+        (_("Role and organisation"), {
+            "fields": ("role", "placement_team", "municipality", "administration", "org_unit"),
+        }),
+    )

@@ -1,0 +1,25 @@
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from categories import taxonomy
+from spink.accounts import demo
+
+
+class Command(BaseCommand):
+    help = (
+        "Create realistic demo data (idempotent). Demo users get the demo password only "
+        "when SPINK_DEMO=1; otherwise they cannot log in until an administrator sets one."
+    )
+
+    def handle(self, *args, **options):
+        from django.apps import apps
+
+        taxonomy.load(apps)
+        users = demo.seed()
+        self.stdout.write(self.style.SUCCESS(f"Demo organisations and {len(users)} users ready."))
+        if settings.DEMO_MODE:
+            self.stdout.write(f"Demo logins (password: {demo.DEMO_PASSWORD}):")
+            for user in users:
+                self.stdout.write(f"  {user.username:<28} {user.get_role_display()}")
+        else:
+            self.stdout.write("Demo mode is off: demo users have no usable password.")

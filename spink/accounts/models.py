@@ -1,0 +1,158 @@
+"""Organisations (municipality → administration → org unit) and the people who use Spink."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+
+@dataclass(frozen=True)
+class ScopeLookups:
+    """ORM lookups from a model to its owning administration and municipality.
+
+    A model with `scope_lookups` can be passed to `spink.accounts.access.visible`.
+    """
+
+    administration: str
+    municipality: str
+
+
+class Municipality(models.Model):
+    """A municipality (kommun) sharing the regional system."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    code = models.CharField(
+        _("municipality code"), max_length=4, unique=True, help_text=_("SCB four-digit code.")
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("municipality")
+        verbose_name_plural = _("municipalities")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Administration(models.Model):
+    """An administration (förvaltning) of a municipality that places people."""
+
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.PROTECT, related_name="administrations",
+        verbose_name=_("municipality"),
+    )
+    name = models.CharField(_("name"), max_length=150)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["municipality__name", "name"]
+        verbose_name = _("administration")
+        verbose_name_plural = _("administrations")
+        constraints = [
+            models.UniqueConstraint(fields=["municipality", "name"], name="uniq_administration_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class OrgUnit(models.Model):
+    """A unit (enhet) inside an administration, where social workers belong.
+
+    Called OrgUnit in code so that it is never confused with a provider's Unit (verksamhet).
+    """
+
+    administration = models.ForeignKey(
+        Administration, on_delete=models.PROTECT, related_name="org_units",
+        verbose_name=_("administration"),
+    )
+    name = models.CharField(_("name"), max_length=150)
+    history = HistoricalRecords()
+
+    scope_lookups = ScopeLookups("administration", "administration__municipality")
+
+    class Meta:
+        ordering = ["administration__name", "name"]
+        verbose_name = _("organisation unit")
+        verbose_name_plural = _("organisation units")
+        constraints = [
+            models.UniqueConstraint(fields=["administration", "name"], name="uniq_org_unit_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    SOCIAL_WORKER = "social_worker", _("Social worker")
+    PLACEMENT_OFFICER = "placement_officer", _("Placement officer")
+    QUALITY_CONTROL = "quality_control", _("Quality & control")
+    PROCUREMENT = "procurement", _("Procurement")
+    MANAGER = "manager", _("Manager")
+    ADMINISTRATOR = "administrator", _("Administrator")
+
+
+class PlacementTeam(models.TextChoices):
+    ADULTS = "adults", _("Adults")
+    CHILDREN_YOUTH = "children_youth", _("Children & youth")
+    DISABILITY_SUPPORT = "disability_support", _("Disability support")
+
+
+class User(AbstractUser):
+    """A person using Spink. Where they sit in the organisation decides what they may see.
+
+    municipality/administration are stored alongside org_unit (and kept consistent by
+    clean()) so that every scoped query filters on an indexed column without joins.
+    """
+
+    role = models.CharField(_("role"), max_length=32, choices=Role.choices, db_index=True)
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.PROTECT, null=True, blank=True, related_name="users",
+        verbose_name=_("municipality"),
+    )
+    administration = models.ForeignKey(
+        Administration, on_delete=models.PROTECT, null=True, blank=True, related_name="users",
+        verbose_name=_("administration"),
+    )
+    org_unit = models.ForeignKey(
+        OrgUnit, on_delete=models.PROTECT, null=True, blank=True, related_name="users",
+        verbose_name=_("organisation unit"),
+    )
+    placement_team = models.CharField(
+        _("placement team"), max_length=32, choices=PlacementTeam.choices, blank=True
+    )
+    history = HistoricalRecords(excluded_fields=["password", "last_login"])
+
+    scope_lookups = ScopeLookups("administration", "municipality")
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def clean(self) -> None:
+        super().clean()
+        errors: dict[str, str] = {}
+        if self.org_unit_id:
+            self.administration = self.org_unit.administration
+        if self.administration_id:
+            self.municipality = self.administration.municipality
+        if self.role == Role.SOCIAL_WORKER and not self.org_unit_id:
+            errors["org_unit"] = _("A social worker belongs to an organisation unit.")
+        if self.role == Role.PLACEMENT_OFFICER and not self.placement_team:
+            errors["placement_team"] = _("A placement officer belongs to a placement team.")
+        if self.role != Role.PLACEMENT_OFFICER and self.placement_team:
+            errors["placement_team"] = _("Only placement officers have a placement team.")
+        if self.role and self.role != Role.ADMINISTRATOR and not self.municipality_id:
+            errors["municipality"] = _("Everyone but administrators belongs to a municipality.")
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def is_administrator(self) -> bool:
+        return self.role == Role.ADMINISTRATOR or self.is_superuser

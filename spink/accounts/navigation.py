@@ -1,0 +1,37 @@
+"""The main menu: each entry is shown only to users whose role has its capability."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.urls import reverse
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from spink.accounts.access import Capability, has_capability
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str | Promise
+    url_name: str
+    capability: Capability | None  # None: everyone signed in
+
+
+NAV_ITEMS: list[NavItem] = [
+    NavItem(_("Home"), "home", None),
+    NavItem(_("Organisation"), "accounts:org-unit-list", Capability.VIEW_ORGANISATION),
+    NavItem(_("Service taxonomy"), "categories:service-list", None),
+    NavItem(_("API documentation"), "api-docs", Capability.ADMINISTER),
+]
+
+
+def menu_for(user, current_path: str) -> list[dict]:
+    items = []
+    for item in NAV_ITEMS:
+        if item.capability is not None and not has_capability(user, item.capability):
+            continue
+        url = reverse(item.url_name)
+        current = current_path == url if url == "/" else current_path.startswith(url)
+        items.append({"label": item.label, "url": url, "current": current})
+    return items

@@ -1,0 +1,81 @@
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.management import call_command
+from django.test import override_settings
+
+from spink.accounts import access
+from spink.accounts.access import Capability
+from spink.accounts.models import Municipality, OrgUnit, Role, User
+from tests.factories import OrgUnitFactory, user_with_role
+
+pytestmark = pytest.mark.django_db
+
+
+def test_social_worker_without_org_unit_is_invalid():
+    user = User(username="x", role=Role.SOCIAL_WORKER)
+    with pytest.raises(ValidationError) as excinfo:
+        user.full_clean(exclude=["password"])
+    assert "org_unit" in excinfo.value.error_dict
+
+
+def test_placement_officer_needs_a_team():
+    unit = OrgUnitFactory()
+    user = User(username="x", role=Role.PLACEMENT_OFFICER,
+                municipality=unit.administration.municipality)
+    with pytest.raises(ValidationError) as excinfo:
+        user.full_clean(exclude=["password"])
+    assert "placement_team" in excinfo.value.error_dict
+
+
+def test_clean_derives_administration_and_municipality_from_org_unit():
+    unit = OrgUnitFactory()
+    user = User(username="x", role=Role.SOCIAL_WORKER, org_unit=unit)
+    user.full_clean(exclude=["password"])
+    assert user.administration == unit.administration
+    assert user.municipality == unit.administration.municipality
+
+
+@pytest.mark.parametrize(
+    ("role", "capability", "expected"),
+    [
+        (Role.SOCIAL_WORKER, Capability.SUBMIT_PLACEMENT_REQUEST, True),
+        (Role.SOCIAL_WORKER, Capability.EDIT_REGISTER, False),
+        (Role.PLACEMENT_OFFICER, Capability.HANDLE_PLACEMENT_REQUEST, True),
+        (Role.PLACEMENT_OFFICER, Capability.DECIDE_ORDER_STOP, False),
+        (Role.QUALITY_CONTROL, Capability.EDIT_REGISTER, True),
+        (Role.QUALITY_CONTROL, Capability.DECIDE_ORDER_STOP, False),
+        (Role.PROCUREMENT, Capability.DECIDE_ORDER_STOP, True),
+        (Role.MANAGER, Capability.VIEW_STATISTICS, True),
+        (Role.MANAGER, Capability.SUBMIT_PLACEMENT_REQUEST, False),
+        (Role.ADMINISTRATOR, Capability.DECIDE_ORDER_STOP, True),
+    ],
+)
+def test_capabilities_follow_the_role(role, capability, expected):
+    assert access.has_capability(user_with_role(role), capability) is expected
+
+
+def test_user_changes_are_recorded_in_history():
+    user = user_with_role(Role.MANAGER, first_name="Före")
+    before = user.history.count()
+    user.first_name = "Ändrad"
+    user.save()
+    assert user.history.count() == before + 1
+    latest, previous = user.history.all()[:2]
+    assert (previous.first_name, latest.first_name) == ("Före", "Ändrad")
+    assert latest.history_type == "~"
+
+
+def test_seed_demo_is_idempotent_and_has_every_role():
+    with override_settings(DEMO_MODE=True):
+        call_command("seed_demo", verbosity=0)
+        counts = (Municipality.objects.count(), OrgUnit.objects.count(), User.objects.count())
+        call_command("seed_demo", verbosity=0)
+    assert (Municipality.objects.count(), OrgUnit.objects.count(), User.objects.count()) == counts
+    assert set(User.objects.values_list("role", flat=True)) == set(Role.values)
+    assert User.objects.get(username="chef").check_password("spink-demo-2026")
+
+
+def test_seed_demo_without_demo_mode_leaves_no_usable_password():
+    with override_settings(DEMO_MODE=False):
+        call_command("seed_demo", verbosity=0)
+    assert not User.objects.get(username="chef").has_usable_password()

@@ -22,12 +22,12 @@ class BilingualName(models.Model):
     class Meta:
         abstract = True
 
+    def __str__(self) -> str:
+        return self.name
+
     @property
     def name(self) -> str:
         return self.name_en if (get_language() or "sv").startswith("en") else self.name_sv
-
-    def __str__(self) -> str:
-        return self.name
 
 
 class OperatingForm(BilingualName):
@@ -67,7 +67,10 @@ class Service(BilingualName):
     )
     position = models.PositiveSmallIntegerField(_("position"), default=0)
     operating_forms = models.ManyToManyField(
-        OperatingForm, related_name="services", blank=True, verbose_name=_("operating forms"),
+        OperatingForm,
+        related_name="services",
+        blank=True,
+        verbose_name=_("operating forms"),
         help_text=_("The operating forms in which this service may be bought (the matrix)."),
     )
     is_active = models.BooleanField(_("active"), default=True)
@@ -88,7 +91,9 @@ class Subcategory(BilingualName):
     """A finer subcategory of a service (e.g. HVB: akut, behandlingsuppdrag)."""
 
     service = models.ForeignKey(
-        Service, on_delete=models.PROTECT, related_name="subcategories",
+        Service,
+        on_delete=models.PROTECT,
+        related_name="subcategories",
         verbose_name=_("service"),
     )
     position = models.PositiveSmallIntegerField(_("position"), default=0)

@@ -7,6 +7,7 @@ from categories import selectors
 @login_required
 def service_list(request):
     return render(
-        request, "categories/service_list.html",
+        request,
+        "categories/service_list.html",
         {"areas": selectors.taxonomy(), "operating_forms": list(selectors.operating_forms())},
     )

@@ -24,14 +24,36 @@ def main() -> int:
     manage("seed_demo")
     processes = {
         "web": [sys.executable, "manage.py", "runserver", f"{HOST}:{PORT}"],
-        "worker": [sys.executable, "-m", "celery", "-A", "spink", "worker", "-l", "INFO",
-                   "--concurrency", "2"],
-        "beat": [sys.executable, "-m", "celery", "-A", "spink", "beat", "-l", "INFO",
-                 "--schedule", "/dev/null"],
+        "worker": [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "spink",
+            "worker",
+            "-l",
+            "INFO",
+            "--concurrency",
+            "2",
+        ],
+        "beat": [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "spink",
+            "beat",
+            "-l",
+            "INFO",
+            "--schedule",
+            "/dev/null",
+        ],
     }
     children = {name: subprocess.Popen(cmd) for name, cmd in processes.items()}
-    print(f"\n[spink] Spink is running at http://{HOST}:{PORT}/  (Ctrl-C stops everything)\n",
-          flush=True)
+    print(
+        f"\n[spink] Spink is running at http://{HOST}:{PORT}/  (Ctrl-C stops everything)\n",
+        flush=True,
+    )
     exit_code = 0
     try:
         while True:

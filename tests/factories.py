@@ -48,7 +48,9 @@ class UserFactory(DjangoModelFactory):
     municipality = factory.LazyAttribute(
         lambda u: u.administration.municipality if u.administration else None
     )
-    administration = factory.LazyAttribute(lambda u: u.org_unit.administration if u.org_unit else None)
+    administration = factory.LazyAttribute(
+        lambda u: u.org_unit.administration if u.org_unit else None
+    )
     org_unit = None
     placement_team = ""
 

@@ -18,11 +18,20 @@ PRODUCTION = {
 
 
 def manage(*args, env_overrides: dict, data_dir: Path):
-    env = {k: v for k, v in os.environ.items()
-           if k not in {"SECRET_KEY", "DEBUG", "DATABASE_URL", "REDIS_URL"}}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"SECRET_KEY", "DEBUG", "DATABASE_URL", "REDIS_URL"}
+    }
     env.update({"SPINK_DATA_DIR": str(data_dir), **env_overrides})
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 @pytest.mark.parametrize(
@@ -45,7 +54,8 @@ def test_bad_configuration_stops_start_up_with_a_clear_error(tmp_path, overrides
 
 
 def test_deploy_check_reports_nothing_with_production_settings(tmp_path):
-    result = manage("check", "--deploy", "--fail-level", "DEBUG", env_overrides=PRODUCTION,
-                    data_dir=tmp_path)
+    result = manage(
+        "check", "--deploy", "--fail-level", "DEBUG", env_overrides=PRODUCTION, data_dir=tmp_path
+    )
     assert result.returncode == 0, result.stderr + result.stdout
     assert "System check identified no issues" in result.stdout

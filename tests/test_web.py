@@ -26,8 +26,9 @@ def test_english_can_be_selected(client):
 
 def test_login_with_correct_password_reaches_home(client):
     user = UserFactory(username="chef1")
-    response = client.post(reverse("login"), {"username": "chef1", "password": TEST_PASSWORD},
-                           follow=True)
+    response = client.post(
+        reverse("login"), {"username": "chef1", "password": TEST_PASSWORD}, follow=True
+    )
     assert response.redirect_chain[-1][0] == reverse("home")
     assert user.get_role_display() in response.content.decode()
 

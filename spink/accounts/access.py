@@ -39,12 +39,18 @@ class Capability(StrEnum):
 
 ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
     Role.SOCIAL_WORKER: frozenset(
-        {Capability.VIEW_ORGANISATION, Capability.SUBMIT_PLACEMENT_REQUEST,
-         Capability.VIEW_REGISTER}
+        {
+            Capability.VIEW_ORGANISATION,
+            Capability.SUBMIT_PLACEMENT_REQUEST,
+            Capability.VIEW_REGISTER,
+        }
     ),
     Role.PLACEMENT_OFFICER: frozenset(
-        {Capability.VIEW_ORGANISATION, Capability.HANDLE_PLACEMENT_REQUEST,
-         Capability.VIEW_REGISTER}
+        {
+            Capability.VIEW_ORGANISATION,
+            Capability.HANDLE_PLACEMENT_REQUEST,
+            Capability.VIEW_REGISTER,
+        }
     ),
     Role.QUALITY_CONTROL: frozenset(
         {Capability.VIEW_REGISTER, Capability.EDIT_REGISTER, Capability.RUN_FOLLOWUP}

@@ -28,18 +28,31 @@ class OrgUnitAdmin(SimpleHistoryAdmin):
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin, SimpleHistoryAdmin):
-    list_display = ["username", "first_name", "last_name", "role", "municipality",
-                    "administration", "is_active"]
+    list_display = [
+        "username",
+        "first_name",
+        "last_name",
+        "role",
+        "municipality",
+        "administration",
+        "is_active",
+    ]
     list_filter = ["role", "municipality", "administration", "placement_team", "is_active"]
     fieldsets = (
         *DjangoUserAdmin.fieldsets,
-        (_("Role and organisation"), {
-            "fields": ("role", "placement_team", "municipality", "administration", "org_unit"),
-        }),
+        (
+            _("Role and organisation"),
+            {
+                "fields": ("role", "placement_team", "municipality", "administration", "org_unit"),
+            },
+        ),
     )
     add_fieldsets = (
         *DjangoUserAdmin.add_fieldsets,
-        (_("Role and organisation"), {
-            "fields": ("role", "placement_team", "municipality", "administration", "org_unit"),
-        }),
+        (
+            _("Role and organisation"),
+            {
+                "fields": ("role", "placement_team", "municipality", "administration", "org_unit"),
+            },
+        ),
     )

@@ -44,7 +44,9 @@ class Administration(models.Model):
     """An administration (förvaltning) of a municipality that places people."""
 
     municipality = models.ForeignKey(
-        Municipality, on_delete=models.PROTECT, related_name="administrations",
+        Municipality,
+        on_delete=models.PROTECT,
+        related_name="administrations",
         verbose_name=_("municipality"),
     )
     name = models.CharField(_("name"), max_length=150)
@@ -55,7 +57,9 @@ class Administration(models.Model):
         verbose_name = _("administration")
         verbose_name_plural = _("administrations")
         constraints = [
-            models.UniqueConstraint(fields=["municipality", "name"], name="uniq_administration_name")
+            models.UniqueConstraint(
+                fields=["municipality", "name"], name="uniq_administration_name"
+            )
         ]
 
     def __str__(self) -> str:
@@ -69,7 +73,9 @@ class OrgUnit(models.Model):
     """
 
     administration = models.ForeignKey(
-        Administration, on_delete=models.PROTECT, related_name="org_units",
+        Administration,
+        on_delete=models.PROTECT,
+        related_name="org_units",
         verbose_name=_("administration"),
     )
     name = models.CharField(_("name"), max_length=150)
@@ -113,15 +119,27 @@ class User(AbstractUser):
 
     role = models.CharField(_("role"), max_length=32, choices=Role.choices, db_index=True)
     municipality = models.ForeignKey(
-        Municipality, on_delete=models.PROTECT, null=True, blank=True, related_name="users",
+        Municipality,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="users",
         verbose_name=_("municipality"),
     )
     administration = models.ForeignKey(
-        Administration, on_delete=models.PROTECT, null=True, blank=True, related_name="users",
+        Administration,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="users",
         verbose_name=_("administration"),
     )
     org_unit = models.ForeignKey(
-        OrgUnit, on_delete=models.PROTECT, null=True, blank=True, related_name="users",
+        OrgUnit,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="users",
         verbose_name=_("organisation unit"),
     )
     placement_team = models.CharField(

@@ -22,7 +22,8 @@ def home(request):
 def org_unit_list(request):
     require_capability(request, Capability.VIEW_ORGANISATION)
     return render(
-        request, "accounts/org_unit_list.html",
+        request,
+        "accounts/org_unit_list.html",
         {"org_units": selectors.visible_org_units(request.user)},
     )
 
@@ -34,6 +35,7 @@ def org_unit_detail(request, pk: int):
         request.user, selectors.visible_org_units(request.user), pk=pk
     )
     return render(
-        request, "accounts/org_unit_detail.html",
+        request,
+        "accounts/org_unit_detail.html",
         {"org_unit": org_unit, "members": selectors.org_unit_members(request.user, org_unit)},
     )

@@ -20,8 +20,9 @@ def test_social_worker_without_org_unit_is_invalid():
 
 def test_placement_officer_needs_a_team():
     unit = OrgUnitFactory()
-    user = User(username="x", role=Role.PLACEMENT_OFFICER,
-                municipality=unit.administration.municipality)
+    user = User(
+        username="x", role=Role.PLACEMENT_OFFICER, municipality=unit.administration.municipality
+    )
     with pytest.raises(ValidationError) as excinfo:
         user.full_clean(exclude=["password"])
     assert "placement_team" in excinfo.value.error_dict

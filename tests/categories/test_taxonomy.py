@@ -7,7 +7,9 @@ pytestmark = pytest.mark.django_db
 
 def test_taxonomy_is_loaded_with_the_three_category_areas():
     assert list(CategoryArea.objects.values_list("name_sv", flat=True)) == [
-        "IFO Vuxen", "IFO Barn och unga", "Funktionsstöd",
+        "IFO Vuxen",
+        "IFO Barn och unga",
+        "Funktionsstöd",
     ]
     assert Service.objects.count() == 11
 
@@ -35,7 +37,9 @@ def test_matching_preference_is_own_then_framework_then_direct():
 def test_subcategories_belong_to_their_service():
     hvb = Service.objects.get(code="hvb")
     assert set(hvb.subcategories.values_list("name_sv", flat=True)) == {
-        "Akut", "Behandlingsuppdrag", "Utredningsuppdrag",
+        "Akut",
+        "Behandlingsuppdrag",
+        "Utredningsuppdrag",
     }
 
 
@@ -46,10 +50,18 @@ def test_services_api_lists_matrix(client, django_user_model):
     data = client.get("/api/v1/services/?area__code=vuxen").json()
     by_code = {row["code"]: row for row in data}
     assert set(by_code) == {
-        "socialt-boende", "nodbistand-boende", "behandlingsinsatser", "skyddat-boende",
+        "socialt-boende",
+        "nodbistand-boende",
+        "behandlingsinsatser",
+        "skyddat-boende",
         "bostad-forst",
     }
-    assert set(by_code["skyddat-boende"]["operating_forms"]) == {"own", "framework", "direct", "iop"}
+    assert set(by_code["skyddat-boende"]["operating_forms"]) == {
+        "own",
+        "framework",
+        "direct",
+        "iop",
+    }
 
 
 def test_taxonomy_page_shows_swedish_names_by_default(client):

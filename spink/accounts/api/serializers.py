@@ -9,8 +9,17 @@ class MeSerializer(serializers.ModelSerializer):
     class Meta:
         model = User
         fields = [
-            "id", "username", "first_name", "last_name", "email", "role", "role_display",
-            "municipality", "administration", "org_unit", "placement_team",
+            "id",
+            "username",
+            "first_name",
+            "last_name",
+            "email",
+            "role",
+            "role_display",
+            "municipality",
+            "administration",
+            "org_unit",
+            "placement_team",
         ]
         read_only_fields = fields
 
@@ -26,6 +35,11 @@ class OrgUnitSerializer(serializers.ModelSerializer):
     class Meta:
         model = OrgUnit
         fields = [
-            "id", "name", "administration", "administration_name", "municipality",
-            "municipality_name", "member_count",
+            "id",
+            "name",
+            "administration",
+            "administration_name",
+            "municipality",
+            "municipality_name",
+            "member_count",
         ]

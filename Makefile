@@ -34,7 +34,7 @@ format: install
 	$(VENV)/bin/ruff check --fix .
 
 test: install browser-deps lint
-	SPINK_HTTPS=0 $(EMBEDDED) $(PY) -m pytest $(PYTEST_ARGS)
+	$(EMBEDDED) $(PY) -m pytest $(PYTEST_ARGS)
 
 messages: install
 	cd spink && ../$(PY) ../manage.py makemessages -l sv --no-obsolete --ignore "*/migrations/*" && \

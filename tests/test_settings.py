@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+CONFIG_VARIABLES = {"SECRET_KEY", "DEBUG", "DATABASE_URL", "REDIS_URL", "SPINK_HTTPS", "SPINK_DEMO"}
 PRODUCTION = {
     "SECRET_KEY": "p" * 20 + "-production-secret-for-the-deploy-check-0123456789",
     "DEBUG": "0",
@@ -18,11 +19,7 @@ PRODUCTION = {
 
 
 def manage(*args, env_overrides: dict, data_dir: Path):
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in {"SECRET_KEY", "DEBUG", "DATABASE_URL", "REDIS_URL"}
-    }
+    env = {k: v for k, v in os.environ.items() if k not in CONFIG_VARIABLES}
     env.update({"SPINK_DATA_DIR": str(data_dir), **env_overrides})
     return subprocess.run(
         [sys.executable, "manage.py", *args],

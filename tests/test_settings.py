@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-CONFIG_VARIABLES = {"SECRET_KEY", "DEBUG", "DATABASE_URL", "REDIS_URL", "SPINK_HTTPS", "SPINK_DEMO"}
 PRODUCTION = {
     "SECRET_KEY": "p" * 20 + "-production-secret-for-the-deploy-check-0123456789",
     "DEBUG": "0",
@@ -19,7 +18,8 @@ PRODUCTION = {
 
 
 def manage(*args, env_overrides: dict, data_dir: Path):
-    env = {k: v for k, v in os.environ.items() if k not in CONFIG_VARIABLES}
+    # A clean environment: only what the test names, as on a freshly configured server.
+    env = {k: os.environ[k] for k in ("PATH", "HOME", "LANG") if k in os.environ}
     env.update({"SPINK_DATA_DIR": str(data_dir), **env_overrides})
     return subprocess.run(
         [sys.executable, "manage.py", *args],

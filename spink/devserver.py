@@ -49,32 +49,40 @@ def main() -> int:
             "/dev/null",
         ],
     }
+    stop_requested = False
+
+    def request_stop(signum, frame):
+        nonlocal stop_requested
+        stop_requested = True
+
+    # Ctrl-C reaches every process of the terminal's group at once; children exiting on it
+    # is a clean stop, not a crash.
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
     children = {name: subprocess.Popen(cmd) for name, cmd in processes.items()}
     print(
         f"\n[spink] Spink is running at http://{HOST}:{PORT}/  (Ctrl-C stops everything)\n",
         flush=True,
     )
     exit_code = 0
-    try:
-        while True:
-            for name, child in children.items():
-                if child.poll() is not None:
-                    print(f"[spink] {name} stopped (exit {child.returncode}); shutting down.")
-                    exit_code = child.returncode or 1
-                    raise KeyboardInterrupt
-            time.sleep(1)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        for child in children.values():
-            if child.poll() is None:
-                child.send_signal(signal.SIGTERM)
-        for child in children.values():
-            try:
-                child.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                child.kill()
-        print("[spink] stopped.", flush=True)
+    while not stop_requested:
+        crashed = [name for name, child in children.items() if child.poll() is not None]
+        if crashed:
+            time.sleep(0.5)  # a Ctrl-C may be on its way; let the handler run first
+            if not stop_requested:
+                print(f"[spink] {', '.join(crashed)} stopped unexpectedly; shutting down.")
+                exit_code = 1
+            break
+        time.sleep(0.5)
+    for child in children.values():
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    for child in children.values():
+        try:
+            child.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            child.kill()
+    print("[spink] stopped.", flush=True)
     return exit_code
 
 

@@ -1,5 +1,22 @@
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
 import pytest
+from django.conf import settings
 from django.test import override_settings
+
+from spink.celery import app as celery_app
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Tasks sent by this test run go to a queue of its own, so that a `make run` worker sharing
+# the same Redis never takes them (and the test worker never takes the dev server's).
+TEST_QUEUE = f"spink-test-{uuid.uuid4().hex[:8]}"
+celery_app.conf.task_default_queue = TEST_QUEUE
 
 # Production settings assume HTTPS and hashed static files from collectstatic; the test
 # client and live server speak plain HTTP and serve static files from the finders.
@@ -22,14 +39,48 @@ def _test_settings():
         yield
 
 
-@pytest.fixture
-def celery_worker():
-    """A real Celery worker (in a thread) consuming from the real Redis broker."""
-    from celery.contrib.testing.worker import start_worker
+def _database_url() -> str:
+    db = settings.DATABASES["default"]
+    credentials = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
+    return f"postgres://{credentials}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
 
-    from spink.celery import app
 
-    with start_worker(
-        app, pool="solo", perform_ping_check=False, loglevel="WARNING", shutdown_timeout=30
-    ) as worker:
-        yield worker
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup, django_db_blocker):
+    """A real `celery worker` process on the real Redis broker, using the test database.
+
+    Tests that use it must be `django_db(transaction=True)` so the worker sees their data.
+    """
+    node = f"{TEST_QUEUE}@localhost"
+    env = {**os.environ, "DATABASE_URL": _database_url()}
+    command = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "spink",
+        "worker",
+        "-Q",
+        TEST_QUEUE,
+        "-n",
+        node,
+        "--pool",
+        "solo",
+        "--without-gossip",
+        "--without-mingle",
+        "-l",
+        "WARNING",
+    ]
+    worker = subprocess.Popen(command, cwd=ROOT, env=env)
+    try:
+        deadline = time.monotonic() + 60
+        while not celery_app.control.ping(destination=[node], timeout=0.5):
+            if worker.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"Celery worker did not start (exit code {worker.poll()}).")
+        yield node
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            worker.kill()

@@ -63,3 +63,8 @@ def test_api_docs_page_renders_without_inline_scripts(client):
     response = client.get("/api/docs/")
     assert response.status_code == 200
     assert "swagger-ui" in response.content.decode()
+
+
+def test_browser_language_does_not_override_swedish_default(client):
+    response = client.get(reverse("login"), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert '<html lang="sv">' in response.content.decode()

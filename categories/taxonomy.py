@@ -128,6 +128,11 @@ SERVICES = [
 ]
 
 
+# Services whose units need an IVO permit unless run by the municipality itself.
+PERMIT_REQUIRED = {"hvb", "stodboende", "skyddat-boende", "behandlingsinsatser", "familjehem",
+                   "korttidsvistelse"}
+
+
 def load(apps) -> None:
     """Create or update the taxonomy rows (used by the data migration and seed_demo)."""
     OperatingForm = apps.get_model("categories", "OperatingForm")
@@ -145,10 +150,13 @@ def load(apps) -> None:
         areas[code], _ = CategoryArea.objects.update_or_create(
             code=code, defaults={"name_sv": sv, "name_en": en, "position": position}
         )
+    # Migrations pass historical models, which may lack fields added later.
+    service_fields = {field.name for field in Service._meta.get_fields()}
     for position, (area, code, sv, en, form_codes, subcategories) in enumerate(SERVICES):
+        defaults = {"area": areas[area], "name_sv": sv, "name_en": en, "position": position,
+                    "requires_permit": code in PERMIT_REQUIRED}
         service, _ = Service.objects.update_or_create(
-            code=code,
-            defaults={"area": areas[area], "name_sv": sv, "name_en": en, "position": position},
+            code=code, defaults={k: v for k, v in defaults.items() if k in service_fields}
         )
         service.operating_forms.set([forms[c] for c in form_codes])
         for sub_position, (sub_code, sub_sv, sub_en) in enumerate(subcategories):

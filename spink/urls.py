@@ -17,6 +17,7 @@ router.register("services", ServiceViewSet, basename="service")
 api_v1 = [
     path("me/", MeView.as_view(), name="me"),
     path("", include(router.urls)),
+    path("", include("providers.api.urls")),
 ]
 
 urlpatterns = [
@@ -26,6 +27,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("organisation/", include("spink.accounts.urls")),
     path("taxonomy/", include("categories.urls")),
+    path("register/", include("providers.urls")),
+    path("register/import/", include("providers.import_urls")),
     path("healthz", health.healthz, name="healthz"),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -79,3 +79,93 @@ def user_with_role(role: Role, municipality: Municipality | None = None, **kwarg
     if role == Role.ADMINISTRATOR:
         return UserFactory(role=role, is_staff=True, is_superuser=True, **kwargs)
     return UserFactory(role=role, municipality=municipality or MunicipalityFactory(), **kwargs)
+
+
+# --- Provider register -------------------------------------------------------------------------
+
+import datetime as dt  # noqa: E402
+import itertools  # noqa: E402
+
+from categories.models import OperatingForm, Service  # noqa: E402
+from providers.models import (  # noqa: E402
+    LegalForm,
+    Permit,
+    Price,
+    PriceSource,
+    Provider,
+    PublicationStatus,
+    Unit,
+    UnitService,
+)
+from spink.luhn import luhn_check_digit  # noqa: E402
+
+_org_numbers = itertools.count(5560000000 // 10)
+
+
+def next_org_number() -> str:
+    """A fresh, Luhn-valid organisation number (NNNNNN-NNNN)."""
+    body = str(next(_org_numbers))
+    digits = body + luhn_check_digit(body)
+    return f"{digits[:6]}-{digits[6:]}"
+
+
+class ProviderFactory(DjangoModelFactory):
+    class Meta:
+        model = Provider
+
+    legal_name = factory.Sequence(lambda n: f"Omsorg {n} AB")
+    org_number = factory.LazyFunction(next_org_number)
+    legal_form = LegalForm.COMPANY
+    municipality = factory.SubFactory(MunicipalityFactory)
+
+
+class UnitFactory(DjangoModelFactory):
+    """A unit; pass status=... to place it directly in a state (tests of later steps)."""
+
+    class Meta:
+        model = Unit
+
+    provider = factory.SubFactory(ProviderFactory)
+    name = factory.Sequence(lambda n: f"Verksamhet {n}")
+    municipality = factory.LazyAttribute(lambda u: u.provider.municipality)
+    city = "Göteborg"
+    places = 8
+    age_min = 0
+    age_max = 120
+    status = PublicationStatus.DRAFT
+
+
+def offering(unit: Unit, service_code: str, form_code: str, price=None, **kwargs) -> UnitService:
+    """Give a unit a service in an operating form (no matrix check: that is the services' job)."""
+    result = UnitService.objects.create(
+        unit=unit,
+        service=Service.objects.get(code=service_code),
+        operating_form=OperatingForm.objects.get(code=form_code),
+    )
+    if price is not None:
+        Price.objects.create(
+            offering=result, daily_price=price, valid_from=dt.date(2020, 1, 1),
+            source=PriceSource.FRAMEWORK if form_code == "framework" else PriceSource.DIRECT_OFFER,
+        )
+    return result
+
+
+def permit(unit: Unit, *service_codes: str, **kwargs) -> Permit:
+    kwargs.setdefault("valid_from", dt.date(2020, 1, 1))
+    result = Permit.objects.create(
+        unit=unit, permit_number=kwargs.pop("permit_number", f"IVO-{unit.pk}-{len(service_codes)}"),
+        **kwargs,
+    )
+    result.services.set(Service.objects.filter(code__in=service_codes))
+    return result
+
+
+def published_unit(service_code: str = "socialt-boende", form_code: str = "direct",
+                   **kwargs) -> Unit:
+    """A matchable unit: published, offering one service, with a permit when one is needed."""
+    price = kwargs.pop("price", 1500)
+    unit = UnitFactory(status=PublicationStatus.PUBLISHED, **kwargs)
+    offering(unit, service_code, form_code, price=price)
+    if Service.objects.get(code=service_code).requires_permit and form_code != "own":
+        permit(unit, service_code)
+    return unit

@@ -28,7 +28,8 @@ class Capability(StrEnum):
     VIEW_ORGANISATION = "view_organisation"
     SUBMIT_PLACEMENT_REQUEST = "submit_placement_request"
     HANDLE_PLACEMENT_REQUEST = "handle_placement_request"
-    VIEW_REGISTER = "view_register"
+    VIEW_REGISTER = "view_register"  # matchable units only
+    VIEW_FULL_REGISTER = "view_full_register"  # every unit, whatever its status
     EDIT_REGISTER = "edit_register"
     MANAGE_AGREEMENTS = "manage_agreements"
     DECIDE_ORDER_STOP = "decide_order_stop"
@@ -53,10 +54,20 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
         }
     ),
     Role.QUALITY_CONTROL: frozenset(
-        {Capability.VIEW_REGISTER, Capability.EDIT_REGISTER, Capability.RUN_FOLLOWUP}
+        {
+            Capability.VIEW_REGISTER,
+            Capability.VIEW_FULL_REGISTER,
+            Capability.EDIT_REGISTER,
+            Capability.RUN_FOLLOWUP,
+        }
     ),
     Role.PROCUREMENT: frozenset(
-        {Capability.VIEW_REGISTER, Capability.MANAGE_AGREEMENTS, Capability.DECIDE_ORDER_STOP}
+        {
+            Capability.VIEW_REGISTER,
+            Capability.VIEW_FULL_REGISTER,
+            Capability.MANAGE_AGREEMENTS,
+            Capability.DECIDE_ORDER_STOP,
+        }
     ),
     Role.MANAGER: frozenset(
         {Capability.VIEW_ORGANISATION, Capability.VIEW_STATISTICS, Capability.VIEW_REGISTER}

@@ -1,0 +1,224 @@
+"""The register's rules, in one place: the publication workflow, the two stop kinds and
+matchability. The UI, the API, the importer, matching and the follow-up jobs all use these.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from categories.models import OperatingForm
+from providers.models import Permit, PublicationStatus, Unit, UnitService
+
+
+class RuleViolation(Exception):
+    """A refused change. `message` is shown to the user as it is."""
+
+    def __init__(self, message: str | Promise, code: str):
+        super().__init__(str(message))
+        self.message = message
+        self.code = code
+
+
+# --- Publication workflow -----------------------------------------------------------------
+
+S = PublicationStatus
+TRANSITIONS: dict[str, frozenset[str]] = {
+    S.DRAFT: frozenset({S.UNDER_CONTROL, S.REMOVED}),
+    S.UNDER_CONTROL: frozenset({S.PUBLISHED, S.DRAFT, S.REMOVED}),
+    S.PUBLISHED: frozenset({S.PAUSED, S.REMOVED}),
+    S.PAUSED: frozenset({S.PUBLISHED, S.REMOVED}),
+    # A removed unit comes back only through a new control.
+    S.REMOVED: frozenset({S.UNDER_CONTROL}),
+}
+
+
+def allowed_transitions(unit: Unit) -> list[str]:
+    return [status for status in S.values if status in TRANSITIONS[unit.status]]
+
+
+def check_transition(unit: Unit, to_status: str, on: dt.date) -> None:
+    if to_status not in S.values:
+        raise RuleViolation(_("Unknown publication status."), "unknown_status")
+    if to_status not in TRANSITIONS[unit.status]:
+        raise RuleViolation(
+            _("A unit cannot go from “%(from)s” to “%(to)s”.")
+            % {"from": S(unit.status).label, "to": S(to_status).label},
+            "illegal_transition",
+        )
+    if to_status == S.PUBLISHED:
+        check_publishable(unit, on)
+
+
+def check_publishable(unit: Unit, on: dt.date) -> None:
+    offerings = list(unit.offerings.select_related("service", "operating_form"))
+    if not offerings:
+        raise RuleViolation(
+            _("A unit must offer at least one service before it is published."), "no_services"
+        )
+    missing = [o.service.name for o in offerings if not offering_has_needed_permit(o, on)]
+    if missing:
+        raise RuleViolation(
+            _("The unit needs a valid IVO permit for: %(services)s.")
+            % {"services": ", ".join(missing)},
+            "permit_missing",
+        )
+
+
+# --- Stops -----------------------------------------------------------------------------------
+
+
+def check_recommendation_stop(unit: Unit, stop: bool) -> None:
+    if stop and not unit.offerings.filter(operating_form__code=OperatingForm.DIRECT).exists():
+        raise RuleViolation(
+            _(
+                "A recommendation stop can only be decided for direct-procurement units. "
+                "Framework units get a temporary order stop from procurement instead."
+            ),
+            "not_direct_procurement",
+        )
+    if stop == unit.recommendation_stop:
+        raise RuleViolation(
+            _("The unit already has a recommendation stop.")
+            if stop
+            else _("The unit has no recommendation stop to lift."),
+            "no_change",
+        )
+
+
+def check_order_stop(unit: Unit, stop: bool) -> None:
+    if stop and not unit.offerings.filter(operating_form__code=OperatingForm.FRAMEWORK).exists():
+        raise RuleViolation(
+            _(
+                "A temporary order stop can only be decided for framework-agreement units. "
+                "Direct-procurement units get a recommendation stop instead."
+            ),
+            "not_framework",
+        )
+    if stop == unit.order_stop:
+        raise RuleViolation(
+            _("The unit already has an order stop.")
+            if stop
+            else _("The unit has no order stop to lift."),
+            "no_change",
+        )
+
+
+# --- Framework agreements ---------------------------------------------------------------------
+
+
+def check_admission(agreement, admitted_on: dt.date) -> None:
+    """Units join at the agreement's start or, on an open agreement, on 1 January or 1 July."""
+    if not agreement.valid_from <= admitted_on <= agreement.valid_to:
+        raise RuleViolation(_("The date is outside the agreement period."), "outside_period")
+    if admitted_on == agreement.valid_from:
+        return
+    if not agreement.is_open:
+        raise RuleViolation(
+            _("This agreement is closed: units can only join when it starts."), "closed_agreement"
+        )
+    if (admitted_on.month, admitted_on.day) not in agreement.ADMISSION_DAYS:
+        raise RuleViolation(
+            _("Open agreements admit new providers on 1 January and 1 July only."),
+            "not_admission_date",
+        )
+
+
+# --- Permits and matchability --------------------------------------------------------------
+
+
+def valid_permits(on: dt.date) -> QuerySet[Permit]:
+    return Permit.objects.filter(valid_from__lte=on).filter(
+        Q(valid_to__isnull=True) | Q(valid_to__gte=on),
+        Q(revoked_on__isnull=True) | Q(revoked_on__gt=on),
+    )
+
+
+def _needs_permit() -> Q:
+    # The municipality's own operation needs no IVO permit.
+    return Q(service__requires_permit=True) & ~Q(operating_form__code=OperatingForm.OWN)
+
+
+def _has_permit(on: dt.date) -> Q:
+    return Q(
+        Exists(valid_permits(on).filter(unit=OuterRef("unit"), services=OuterRef("service")))
+    )
+
+
+def offering_has_needed_permit(offering: UnitService, on: dt.date) -> bool:
+    return UnitService.objects.filter(pk=offering.pk).filter(
+        ~_needs_permit() | _has_permit(on)
+    ).exists()
+
+
+@dataclass(frozen=True)
+class MatchRule:
+    """One condition an offering must meet to be matchable, with the reason shown if not."""
+
+    code: str
+    reason: str | Promise
+    condition: Callable[[dt.date], Q]
+
+
+MATCH_RULES: list[MatchRule] = [
+    MatchRule("published", _("The unit is not published"),
+              lambda on: Q(unit__status=PublicationStatus.PUBLISHED)),
+    MatchRule("recommendation_stop", _("Recommendation stop"),
+              lambda on: ~Q(operating_form__code=OperatingForm.DIRECT,
+                            unit__recommendation_stop=True)),
+    MatchRule("order_stop", _("Temporary order stop"),
+              lambda on: ~Q(operating_form__code=OperatingForm.FRAMEWORK, unit__order_stop=True)),
+    MatchRule("permit", _("No valid IVO permit for the service"),
+              lambda on: ~_needs_permit() | _has_permit(on)),
+    MatchRule("service_active", _("The service is no longer offered"),
+              lambda on: Q(service__is_active=True)),
+]
+
+
+def matchable_condition(on: dt.date) -> Q:
+    condition = Q()
+    for rule in MATCH_RULES:
+        condition &= rule.condition(on)
+    return condition
+
+
+def matchable_offerings(on: dt.date, queryset: QuerySet[UnitService] | None = None):
+    """Offerings placement officers may be shown: the matchability rule, as a query."""
+    queryset = UnitService.objects.all() if queryset is None else queryset
+    return queryset.filter(matchable_condition(on))
+
+
+def matchable_units(on: dt.date, queryset: QuerySet[Unit] | None = None) -> QuerySet[Unit]:
+    """Units with at least one matchable offering."""
+    queryset = Unit.objects.all() if queryset is None else queryset
+    return queryset.filter(Exists(matchable_offerings(on).filter(unit=OuterRef("pk"))))
+
+
+def with_match_checks(queryset: QuerySet[UnitService], on: dt.date) -> QuerySet[UnitService]:
+    """Annotate `match_<code>` booleans so callers can say why an offering is excluded."""
+    return queryset.annotate(
+        **{
+            f"match_{rule.code}": ExpressionWrapper(rule.condition(on), output_field=BooleanField())
+            for rule in MATCH_RULES
+        }
+    )
+
+
+def exclusion_reasons(offering: UnitService) -> list[str]:
+    """Reasons an offering annotated by `with_match_checks` is not matchable ([] if it is)."""
+    reasons = []
+    for rule in MATCH_RULES:
+        if not getattr(offering, f"match_{rule.code}"):
+            if rule.code == "published":
+                reasons.append(
+                    _("The unit is %(status)s")
+                    % {"status": PublicationStatus(offering.unit.status).label.lower()}
+                )
+            else:
+                reasons.append(str(rule.reason))
+    return reasons

@@ -1,0 +1,190 @@
+"""Writes to the provider register. Every status or stop change goes through here."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Model
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from providers import rules
+from providers.models import (
+    AgreementUnit,
+    FrameworkAgreement,
+    Provider,
+    Unit,
+    UnitEvent,
+    UnitService,
+)
+from spink.accounts import access
+from spink.accounts.access import Capability
+from spink.accounts.models import User
+
+logger = logging.getLogger(__name__)
+
+
+def require(actor: User | None, capability: Capability) -> None:
+    """Persons need the capability; actor=None means a system job acting on its own rules."""
+    if actor is not None and not access.has_capability(actor, capability):
+        raise PermissionDenied
+
+
+def save_with_history(instance: Model, actor: User | None, reason: str = "") -> Model:
+    """full_clean and save, recording who made the change in the model's history."""
+    instance.full_clean()
+    instance._history_user = actor
+    if reason:
+        instance._change_reason = reason
+    instance.save()
+    return instance
+
+
+def _require_reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Give a reason for the change.")})
+    return reason
+
+
+def _locked_unit(unit_id: int) -> Unit:
+    return Unit.objects.select_for_update().get(pk=unit_id)
+
+
+def _record(unit: Unit, actor: User | None, kind: str, reason: str, source: str,
+            from_status: str = "", to_status: str = "") -> UnitEvent:
+    unit.status_changed_at = timezone.now()
+    save_with_history(unit, actor, reason)
+    event = UnitEvent.objects.create(
+        unit=unit, kind=kind, from_status=from_status, to_status=to_status, reason=reason,
+        actor=actor, source=source,
+    )
+    logger.info("unit %s: %s %s→%s by user %s%s", unit.pk, kind, from_status, to_status,
+                getattr(actor, "pk", None), f" ({source})" if source else "")
+    return event
+
+
+# --- Providers and units ----------------------------------------------------------------------
+
+
+def create_provider(actor: User, **fields: Any) -> Provider:
+    require(actor, Capability.EDIT_REGISTER)
+    return save_with_history(Provider(**fields), actor)
+
+
+def update_provider(actor: User, provider: Provider, **fields: Any) -> Provider:
+    require(actor, Capability.EDIT_REGISTER)
+    for name, value in fields.items():
+        setattr(provider, name, value)
+    return save_with_history(provider, actor)
+
+
+def create_unit(actor: User, **fields: Any) -> Unit:
+    """A new unit starts as a draft; publishing goes through change_status."""
+    require(actor, Capability.EDIT_REGISTER)
+    return save_with_history(Unit(**fields), actor)
+
+
+def update_unit(actor: User, unit: Unit, **fields: Any) -> Unit:
+    require(actor, Capability.EDIT_REGISTER)
+    for name, value in fields.items():
+        setattr(unit, name, value)
+    return save_with_history(unit, actor)
+
+
+def set_offering(actor: User, unit: Unit, service, operating_form, subcategories=()) -> UnitService:
+    """Add (or update the subcategories of) a service the unit offers in an operating form."""
+    require(actor, Capability.EDIT_REGISTER)
+    if not service.allows(operating_form):
+        raise ValidationError(
+            {"operating_form": _("%(service)s cannot be bought as %(form)s.")
+             % {"service": service.name, "form": operating_form.name}}
+        )
+    wrong = [s.name for s in subcategories if s.service_id != service.pk]
+    if wrong:
+        raise ValidationError(
+            {"subcategories": _("Not subcategories of %(service)s: %(names)s.")
+             % {"service": service.name, "names": ", ".join(wrong)}}
+        )
+    offering = UnitService.objects.filter(
+        unit=unit, service=service, operating_form=operating_form
+    ).first() or UnitService(unit=unit, service=service, operating_form=operating_form)
+    save_with_history(offering, actor)
+    offering.subcategories.set(subcategories)
+    return offering
+
+
+def remove_offering(actor: User, offering: UnitService) -> None:
+    require(actor, Capability.EDIT_REGISTER)
+    offering._history_user = actor
+    offering.delete()
+
+
+# --- Status and stops --------------------------------------------------------------------------
+
+
+@transaction.atomic
+def change_status(unit_id: int, to_status: str, *, actor: User | None, reason: str,
+                  source: str = "", on: dt.date | None = None) -> UnitEvent:
+    """Move a unit through the publication workflow (rules.TRANSITIONS), with a reason.
+
+    Jobs (e.g. an IVO revocation) call this with actor=None and a `source`.
+    """
+    require(actor, Capability.EDIT_REGISTER)
+    reason = _require_reason(reason)
+    unit = _locked_unit(unit_id)
+    rules.check_transition(unit, to_status, on or timezone.localdate())
+    from_status, unit.status = unit.status, to_status
+    return _record(unit, actor, UnitEvent.Kind.STATUS, reason, source, from_status, to_status)
+
+
+@transaction.atomic
+def set_recommendation_stop(unit_id: int, stop: bool, *, actor: User | None, reason: str,
+                            source: str = "") -> UnitEvent:
+    """Spink's quality & control team stops (or resumes) recommending a direct-procurement unit."""
+    require(actor, Capability.EDIT_REGISTER)
+    reason = _require_reason(reason)
+    unit = _locked_unit(unit_id)
+    rules.check_recommendation_stop(unit, stop)
+    unit.recommendation_stop = stop
+    kind = UnitEvent.Kind.RECOMMENDATION_STOP if stop else UnitEvent.Kind.RECOMMENDATION_STOP_LIFTED
+    return _record(unit, actor, kind, reason, source)
+
+
+@transaction.atomic
+def set_order_stop(unit_id: int, stop: bool, *, actor: User, reason: str) -> UnitEvent:
+    """Procurement decides (or lifts) a temporary order stop on a framework unit."""
+    if actor is None:
+        raise PermissionDenied  # always a decision by a person in procurement
+    require(actor, Capability.DECIDE_ORDER_STOP)
+    reason = _require_reason(reason)
+    unit = _locked_unit(unit_id)
+    rules.check_order_stop(unit, stop)
+    unit.order_stop = stop
+    kind = UnitEvent.Kind.ORDER_STOP if stop else UnitEvent.Kind.ORDER_STOP_LIFTED
+    return _record(unit, actor, kind, reason, "")
+
+
+# --- Framework agreements -----------------------------------------------------------------------
+
+
+def save_agreement(actor: User, agreement: FrameworkAgreement, services=None) -> FrameworkAgreement:
+    require(actor, Capability.MANAGE_AGREEMENTS)
+    save_with_history(agreement, actor)
+    if services is not None:
+        agreement.services.set(services)
+    return agreement
+
+
+def admit_unit(actor: User, agreement: FrameworkAgreement, unit: Unit,
+               admitted_on: dt.date) -> AgreementUnit:
+    require(actor, Capability.MANAGE_AGREEMENTS)
+    rules.check_admission(agreement, admitted_on)
+    link, _created = AgreementUnit.objects.get_or_create(
+        agreement=agreement, unit=unit, defaults={"admitted_on": admitted_on}
+    )
+    return link

@@ -155,6 +155,9 @@ def _database_from_env() -> dict:
     if not config.get("NAME"):
         raise ImproperlyConfigured("DATABASE_URL names no database (…/name at the end).")
     config["CONN_HEALTH_CHECKS"] = True
+    # Lets several test runs share one server (each gets its own test database).
+    if os.environ.get("SPINK_TEST_DB_NAME"):
+        config["TEST"] = {"NAME": os.environ["SPINK_TEST_DB_NAME"]}
     config.setdefault("OPTIONS", {})["connect_timeout"] = env_int("DB_CONNECT_TIMEOUT", 5)
     return config
 

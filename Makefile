@@ -47,3 +47,7 @@ services-down: install
 
 clean:
 	rm -rf $(VENV) .pytest_cache
+
+# Benchmarks at regional scale (not part of `make test`); writes BENCHMARKS.md.
+bench: install
+	$(EMBEDDED) $(PY) -m spink.bench

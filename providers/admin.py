@@ -34,8 +34,14 @@ class ProviderAdmin(SimpleHistoryAdmin):
 class UnitAdmin(SimpleHistoryAdmin):
     """Status and stops are read-only here: they change only through the register's services."""
 
-    list_display = ["name", "provider", "municipality", "status", "recommendation_stop",
-                    "order_stop"]
+    list_display = [
+        "name",
+        "provider",
+        "municipality",
+        "status",
+        "recommendation_stop",
+        "order_stop",
+    ]
     list_filter = ["status", "municipality", "recommendation_stop", "order_stop"]
     search_fields = ["name", "provider__legal_name", "provider__org_number"]
     readonly_fields = ["status", "recommendation_stop", "order_stop", "status_changed_at"]

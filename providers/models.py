@@ -18,7 +18,7 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from providers.validators import validate_org_number
+from providers.validators import normalise_org_number, validate_org_number
 
 
 class LegalForm(models.TextChoices):
@@ -50,17 +50,27 @@ class Provider(models.Model):
 
     legal_name = models.CharField(_("legal name"), max_length=200)
     org_number = models.CharField(
-        _("organisation number"), max_length=11, unique=True, validators=[validate_org_number],
+        _("organisation number"),
+        max_length=11,
+        unique=True,
+        validators=[validate_org_number],
         help_text=_("Ten digits, written NNNNNN-NNNN."),
     )
     legal_form = models.CharField(_("legal form"), max_length=32, choices=LegalForm.choices)
     corporate_group = models.ForeignKey(
-        CorporateGroup, on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="providers", verbose_name=_("corporate group"),
+        CorporateGroup,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="providers",
+        verbose_name=_("corporate group"),
     )
     municipality = models.ForeignKey(
-        "accounts.Municipality", on_delete=models.PROTECT, related_name="providers",
-        verbose_name=_("municipality"), help_text=_("The municipality of the region it serves in."),
+        "accounts.Municipality",
+        on_delete=models.PROTECT,
+        related_name="providers",
+        verbose_name=_("municipality"),
+        help_text=_("The municipality of the region it serves in."),
     )
     contact_name = models.CharField(_("contact person"), max_length=150, blank=True)
     email = models.EmailField(_("e-mail"), blank=True)
@@ -77,16 +87,18 @@ class Provider(models.Model):
         verbose_name = _("provider")
         verbose_name_plural = _("providers")
         indexes = [
-            GinIndex(name="provider_name_trgm", fields=["legal_name"],
-                     opclasses=["gin_trgm_ops"]),
+            GinIndex(name="provider_name_trgm", fields=["legal_name"], opclasses=["gin_trgm_ops"]),
         ]
 
     def __str__(self) -> str:
         return f"{self.legal_name} ({self.org_number})"
 
-    def save(self, *args, **kwargs):
-        from providers.validators import normalise_org_number
+    def clean_fields(self, exclude=None):
+        # Normalise first, so that uniqueness is checked on the canonical spelling.
+        self.org_number = normalise_org_number(self.org_number)
+        super().clean_fields(exclude)
 
+    def save(self, *args, **kwargs):
         self.org_number = normalise_org_number(self.org_number)
         super().save(*args, **kwargs)
 
@@ -153,7 +165,9 @@ class Unit(models.Model):
     postal_code = models.CharField(_("postal code"), max_length=6, blank=True)
     city = models.CharField(_("city"), max_length=100, blank=True)
     municipality = models.ForeignKey(
-        "accounts.Municipality", on_delete=models.PROTECT, related_name="provider_units",
+        "accounts.Municipality",
+        on_delete=models.PROTECT,
+        related_name="provider_units",
         verbose_name=_("municipality"),
     )
     description = models.TextField(_("description"), blank=True)
@@ -169,19 +183,31 @@ class Unit(models.Model):
     )
     wheelchair_accessible = models.BooleanField(_("wheelchair accessible"), default=False)
     pets_allowed = models.BooleanField(_("pets allowed"), default=False)
+    takes_eu_assignments = models.BooleanField(
+        _("takes EU mass-flight assignments"), default=False,
+        help_text=_("Housing for persons assigned under the EU mass-flight directive."),
+    )
     languages = ArrayField(
-        models.CharField(max_length=40), default=list, blank=True, verbose_name=_("languages"),
+        models.CharField(max_length=40),
+        default=list,
+        blank=True,
+        verbose_name=_("languages"),
         help_text=_("Languages spoken with residents, comma-separated."),
     )
     places = models.PositiveSmallIntegerField(_("number of places"))
     available_places = models.PositiveSmallIntegerField(
-        _("places available now"), null=True, blank=True,
+        _("places available now"),
+        null=True,
+        blank=True,
         help_text=_("Leave empty when not known."),
     )
     # Status: written only by providers.services
     status = models.CharField(
-        _("publication status"), max_length=20, choices=PublicationStatus.choices,
-        default=PublicationStatus.DRAFT, editable=False,
+        _("publication status"),
+        max_length=20,
+        choices=PublicationStatus.choices,
+        default=PublicationStatus.DRAFT,
+        editable=False,
     )
     recommendation_stop = models.BooleanField(
         _("recommendation stop"), default=False, editable=False
@@ -202,8 +228,9 @@ class Unit(models.Model):
             GinIndex(name="unit_name_trgm", fields=["name"], opclasses=["gin_trgm_ops"]),
         ]
         constraints = [
-            models.CheckConstraint(condition=Q(age_max__gte=models.F("age_min")),
-                                   name="unit_age_span"),
+            models.CheckConstraint(
+                condition=Q(age_max__gte=models.F("age_min")), name="unit_age_span"
+            ),
             models.CheckConstraint(
                 condition=Q(available_places__isnull=True)
                 | Q(available_places__lte=models.F("places")),
@@ -222,15 +249,21 @@ class UnitService(models.Model):
         Unit, on_delete=models.CASCADE, related_name="offerings", verbose_name=_("unit")
     )
     service = models.ForeignKey(
-        "categories.Service", on_delete=models.PROTECT, related_name="offerings",
+        "categories.Service",
+        on_delete=models.PROTECT,
+        related_name="offerings",
         verbose_name=_("service"),
     )
     subcategories = models.ManyToManyField(
-        "categories.Subcategory", blank=True, related_name="offerings",
+        "categories.Subcategory",
+        blank=True,
+        related_name="offerings",
         verbose_name=_("subcategories"),
     )
     operating_form = models.ForeignKey(
-        "categories.OperatingForm", on_delete=models.PROTECT, related_name="offerings",
+        "categories.OperatingForm",
+        on_delete=models.PROTECT,
+        related_name="offerings",
         verbose_name=_("operating form"),
     )
     history = HistoricalRecords(m2m_fields=[subcategories])
@@ -258,7 +291,9 @@ class FrameworkAgreement(models.Model):
     name = models.CharField(_("name"), max_length=200)
     reference = models.CharField(_("reference number"), max_length=50, unique=True)
     area = models.ForeignKey(
-        "categories.CategoryArea", on_delete=models.PROTECT, related_name="agreements",
+        "categories.CategoryArea",
+        on_delete=models.PROTECT,
+        related_name="agreements",
         verbose_name=_("agreement area"),
     )
     services = models.ManyToManyField(
@@ -267,7 +302,8 @@ class FrameworkAgreement(models.Model):
     valid_from = models.DateField(_("valid from"))
     valid_to = models.DateField(_("valid to"))
     is_open = models.BooleanField(
-        _("open agreement"), default=False,
+        _("open agreement"),
+        default=False,
         help_text=_("Admits new providers on 1 January and 1 July."),
     )
     units = models.ManyToManyField(
@@ -280,8 +316,9 @@ class FrameworkAgreement(models.Model):
         verbose_name = _("framework agreement")
         verbose_name_plural = _("framework agreements")
         constraints = [
-            models.CheckConstraint(condition=Q(valid_to__gte=models.F("valid_from")),
-                                   name="agreement_period")
+            models.CheckConstraint(
+                condition=Q(valid_to__gte=models.F("valid_from")), name="agreement_period"
+            )
         ]
 
     def __str__(self) -> str:
@@ -326,7 +363,9 @@ class Price(models.Model):
     """A daily price for one unit service over a period; periods of one offering never overlap."""
 
     offering = models.ForeignKey(
-        UnitService, on_delete=models.CASCADE, related_name="prices",
+        UnitService,
+        on_delete=models.CASCADE,
+        related_name="prices",
         verbose_name=_("unit service"),
     )
     daily_price = models.DecimalField(_("daily price (SEK)"), max_digits=9, decimal_places=2)
@@ -334,8 +373,12 @@ class Price(models.Model):
     valid_to = models.DateField(_("valid to"), null=True, blank=True)
     source = models.CharField(_("source"), max_length=20, choices=PriceSource.choices)
     agreement = models.ForeignKey(
-        FrameworkAgreement, on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="prices", verbose_name=_("framework agreement"),
+        FrameworkAgreement,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="prices",
+        verbose_name=_("framework agreement"),
     )
     history = HistoricalRecords()
 
@@ -432,8 +475,12 @@ class UnitEvent(models.Model):
     )
     reason = models.TextField(_("reason"))
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-        related_name="+", verbose_name=_("by"),
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
     )
     # Set when a job (e.g. an IVO revocation signal) made the change instead of a person.
     source = models.CharField(_("source"), max_length=200, blank=True)

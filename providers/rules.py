@@ -14,15 +14,8 @@ from django.utils.translation import gettext_lazy as _
 
 from categories.models import OperatingForm
 from providers.models import Permit, PublicationStatus, Unit, UnitService
+from spink.errors import RuleViolation  # callers also import it from here
 
-
-class RuleViolation(Exception):
-    """A refused change. `message` is shown to the user as it is."""
-
-    def __init__(self, message: str | Promise, code: str):
-        super().__init__(str(message))
-        self.message = message
-        self.code = code
 
 
 # --- Publication workflow -----------------------------------------------------------------
@@ -145,15 +138,15 @@ def _needs_permit() -> Q:
 
 
 def _has_permit(on: dt.date) -> Q:
-    return Q(
-        Exists(valid_permits(on).filter(unit=OuterRef("unit"), services=OuterRef("service")))
-    )
+    return Q(Exists(valid_permits(on).filter(unit=OuterRef("unit"), services=OuterRef("service"))))
 
 
 def offering_has_needed_permit(offering: UnitService, on: dt.date) -> bool:
-    return UnitService.objects.filter(pk=offering.pk).filter(
-        ~_needs_permit() | _has_permit(on)
-    ).exists()
+    return (
+        UnitService.objects.filter(pk=offering.pk)
+        .filter(~_needs_permit() | _has_permit(on))
+        .exists()
+    )
 
 
 @dataclass(frozen=True)
@@ -166,17 +159,31 @@ class MatchRule:
 
 
 MATCH_RULES: list[MatchRule] = [
-    MatchRule("published", _("The unit is not published"),
-              lambda on: Q(unit__status=PublicationStatus.PUBLISHED)),
-    MatchRule("recommendation_stop", _("Recommendation stop"),
-              lambda on: ~Q(operating_form__code=OperatingForm.DIRECT,
-                            unit__recommendation_stop=True)),
-    MatchRule("order_stop", _("Temporary order stop"),
-              lambda on: ~Q(operating_form__code=OperatingForm.FRAMEWORK, unit__order_stop=True)),
-    MatchRule("permit", _("No valid IVO permit for the service"),
-              lambda on: ~_needs_permit() | _has_permit(on)),
-    MatchRule("service_active", _("The service is no longer offered"),
-              lambda on: Q(service__is_active=True)),
+    MatchRule(
+        "published",
+        _("The unit is not published"),
+        lambda on: Q(unit__status=PublicationStatus.PUBLISHED),
+    ),
+    MatchRule(
+        "recommendation_stop",
+        _("Recommendation stop"),
+        lambda on: ~Q(operating_form__code=OperatingForm.DIRECT, unit__recommendation_stop=True),
+    ),
+    MatchRule(
+        "order_stop",
+        _("Temporary order stop"),
+        lambda on: ~Q(operating_form__code=OperatingForm.FRAMEWORK, unit__order_stop=True),
+    ),
+    MatchRule(
+        "permit",
+        _("No valid IVO permit for the service"),
+        lambda on: ~_needs_permit() | _has_permit(on),
+    ),
+    MatchRule(
+        "service_active",
+        _("The service is no longer offered"),
+        lambda on: Q(service__is_active=True),
+    ),
 ]
 
 

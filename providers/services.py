@@ -8,14 +8,17 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Model
+from django.db.models import Model, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from categories.models import OperatingForm
 from providers import rules
 from providers.models import (
     AgreementUnit,
     FrameworkAgreement,
+    Permit,
+    Price,
     Provider,
     Unit,
     UnitEvent,
@@ -55,24 +58,56 @@ def _locked_unit(unit_id: int) -> Unit:
     return Unit.objects.select_for_update().get(pk=unit_id)
 
 
-def _record(unit: Unit, actor: User | None, kind: str, reason: str, source: str,
-            from_status: str = "", to_status: str = "") -> UnitEvent:
+def _record(
+    unit: Unit,
+    actor: User | None,
+    kind: str,
+    reason: str,
+    source: str,
+    from_status: str = "",
+    to_status: str = "",
+) -> UnitEvent:
     unit.status_changed_at = timezone.now()
     save_with_history(unit, actor, reason)
     event = UnitEvent.objects.create(
-        unit=unit, kind=kind, from_status=from_status, to_status=to_status, reason=reason,
-        actor=actor, source=source,
+        unit=unit,
+        kind=kind,
+        from_status=from_status,
+        to_status=to_status,
+        reason=reason,
+        actor=actor,
+        source=source,
     )
-    logger.info("unit %s: %s %s→%s by user %s%s", unit.pk, kind, from_status, to_status,
-                getattr(actor, "pk", None), f" ({source})" if source else "")
+    logger.info(
+        "unit %s: %s %s→%s by user %s%s",
+        unit.pk,
+        kind,
+        from_status,
+        to_status,
+        getattr(actor, "pk", None),
+        f" ({source})" if source else "",
+    )
     return event
 
 
 # --- Providers and units ----------------------------------------------------------------------
 
 
-def create_provider(actor: User, **fields: Any) -> Provider:
-    require(actor, Capability.EDIT_REGISTER)
+def _require_register_write(actor: User | None, for_agreement: FrameworkAgreement | None) -> None:
+    """Register data is the register team's, except that procurement enters the providers and
+    units of its own framework agreements (it controls them before they enter the register).
+    Publishing stays with the register team: change_status still needs EDIT_REGISTER.
+    """
+    if for_agreement is None:
+        require(actor, Capability.EDIT_REGISTER)
+    else:
+        require(actor, Capability.MANAGE_AGREEMENTS)
+
+
+def create_provider(
+    actor: User, *, for_agreement: FrameworkAgreement | None = None, **fields: Any
+) -> Provider:
+    _require_register_write(actor, for_agreement)
     return save_with_history(Provider(**fields), actor)
 
 
@@ -83,32 +118,53 @@ def update_provider(actor: User, provider: Provider, **fields: Any) -> Provider:
     return save_with_history(provider, actor)
 
 
-def create_unit(actor: User, **fields: Any) -> Unit:
+def create_unit(
+    actor: User, *, for_agreement: FrameworkAgreement | None = None, **fields: Any
+) -> Unit:
     """A new unit starts as a draft; publishing goes through change_status."""
-    require(actor, Capability.EDIT_REGISTER)
+    _require_register_write(actor, for_agreement)
     return save_with_history(Unit(**fields), actor)
 
 
-def update_unit(actor: User, unit: Unit, **fields: Any) -> Unit:
-    require(actor, Capability.EDIT_REGISTER)
+def update_unit(
+    actor: User, unit: Unit, *, for_agreement: FrameworkAgreement | None = None, **fields: Any
+) -> Unit:
+    _require_register_write(actor, for_agreement)
     for name, value in fields.items():
         setattr(unit, name, value)
     return save_with_history(unit, actor)
 
 
-def set_offering(actor: User, unit: Unit, service, operating_form, subcategories=()) -> UnitService:
-    """Add (or update the subcategories of) a service the unit offers in an operating form."""
-    require(actor, Capability.EDIT_REGISTER)
+def set_offering(
+    actor: User,
+    unit: Unit,
+    service,
+    operating_form,
+    subcategories=(),
+    *,
+    for_agreement: FrameworkAgreement | None = None,
+) -> UnitService:
+    """Add (or update the subcategories of) a service the unit offers in an operating form.
+
+    With `for_agreement` (procurement entering its agreement's units) only framework offerings.
+    """
+    _require_register_write(actor, for_agreement)
+    if for_agreement is not None and operating_form.code != OperatingForm.FRAMEWORK:
+        raise PermissionDenied
     if not service.allows(operating_form):
         raise ValidationError(
-            {"operating_form": _("%(service)s cannot be bought as %(form)s.")
-             % {"service": service.name, "form": operating_form.name}}
+            {
+                "operating_form": _("%(service)s cannot be bought as %(form)s.")
+                % {"service": service.name, "form": operating_form.name}
+            }
         )
     wrong = [s.name for s in subcategories if s.service_id != service.pk]
     if wrong:
         raise ValidationError(
-            {"subcategories": _("Not subcategories of %(service)s: %(names)s.")
-             % {"service": service.name, "names": ", ".join(wrong)}}
+            {
+                "subcategories": _("Not subcategories of %(service)s: %(names)s.")
+                % {"service": service.name, "names": ", ".join(wrong)}
+            }
         )
     offering = UnitService.objects.filter(
         unit=unit, service=service, operating_form=operating_form
@@ -116,6 +172,62 @@ def set_offering(actor: User, unit: Unit, service, operating_form, subcategories
     save_with_history(offering, actor)
     offering.subcategories.set(subcategories)
     return offering
+
+
+def add_price(
+    actor: User,
+    offering: UnitService,
+    *,
+    daily_price,
+    valid_from: dt.date,
+    valid_to: dt.date | None = None,
+    source: str,
+    agreement: FrameworkAgreement | None = None,
+) -> Price:
+    """A daily price for an offering. Periods of one offering never overlap: the database
+    refuses that too, but only with the constraint's name, so say which price is in the way."""
+    _require_register_write(actor, agreement)
+    overlapping = offering.prices.filter(Q(valid_to__isnull=True) | Q(valid_to__gte=valid_from))
+    if valid_to is not None:
+        overlapping = overlapping.filter(valid_from__lte=valid_to)
+    clash = overlapping.order_by("valid_from").first()
+    if clash is not None:
+        raise ValidationError(
+            {
+                "valid_from": _(
+                    "The period overlaps the price of %(price)s kr valid from %(from)s to %(to)s."
+                )
+                % {
+                    "price": clash.daily_price,
+                    "from": clash.valid_from.isoformat(),
+                    "to": clash.valid_to.isoformat() if clash.valid_to else "…",
+                }
+            }
+        )
+    price = Price(
+        offering=offering,
+        daily_price=daily_price,
+        valid_from=valid_from,
+        valid_to=valid_to,
+        source=source,
+        agreement=agreement,
+    )
+    return save_with_history(price, actor)
+
+
+def save_permit(
+    actor: User,
+    permit: Permit,
+    services=None,
+    *,
+    for_agreement: FrameworkAgreement | None = None,
+) -> Permit:
+    """Create or update an IVO permit and (when given) the services it covers."""
+    _require_register_write(actor, for_agreement)
+    save_with_history(permit, actor)
+    if services is not None:
+        permit.services.set(services)
+    return permit
 
 
 def remove_offering(actor: User, offering: UnitService) -> None:
@@ -128,8 +240,15 @@ def remove_offering(actor: User, offering: UnitService) -> None:
 
 
 @transaction.atomic
-def change_status(unit_id: int, to_status: str, *, actor: User | None, reason: str,
-                  source: str = "", on: dt.date | None = None) -> UnitEvent:
+def change_status(
+    unit_id: int,
+    to_status: str,
+    *,
+    actor: User | None,
+    reason: str,
+    source: str = "",
+    on: dt.date | None = None,
+) -> UnitEvent:
     """Move a unit through the publication workflow (rules.TRANSITIONS), with a reason.
 
     Jobs (e.g. an IVO revocation) call this with actor=None and a `source`.
@@ -143,8 +262,9 @@ def change_status(unit_id: int, to_status: str, *, actor: User | None, reason: s
 
 
 @transaction.atomic
-def set_recommendation_stop(unit_id: int, stop: bool, *, actor: User | None, reason: str,
-                            source: str = "") -> UnitEvent:
+def set_recommendation_stop(
+    unit_id: int, stop: bool, *, actor: User | None, reason: str, source: str = ""
+) -> UnitEvent:
     """Spink's quality & control team stops (or resumes) recommending a direct-procurement unit."""
     require(actor, Capability.EDIT_REGISTER)
     reason = _require_reason(reason)
@@ -180,8 +300,9 @@ def save_agreement(actor: User, agreement: FrameworkAgreement, services=None) ->
     return agreement
 
 
-def admit_unit(actor: User, agreement: FrameworkAgreement, unit: Unit,
-               admitted_on: dt.date) -> AgreementUnit:
+def admit_unit(
+    actor: User, agreement: FrameworkAgreement, unit: Unit, admitted_on: dt.date
+) -> AgreementUnit:
     require(actor, Capability.MANAGE_AGREEMENTS)
     rules.check_admission(agreement, admitted_on)
     link, _created = AgreementUnit.objects.get_or_create(

@@ -48,6 +48,18 @@ def env_int(name: str, default: int) -> int:
         ) from None
 
 
+def env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"Environment variable {name}={raw!r} is not a number."
+        ) from None
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     raw = os.environ.get(name)
     if raw is None:
@@ -67,6 +79,10 @@ if not SECRET_KEY:
     )
 if not DEBUG and len(SECRET_KEY) < 50:
     raise ImproperlyConfigured("SECRET_KEY must be at least 50 characters long in production.")
+
+# Keys the hash that counts unique persons without storing their numbers twice. Changing it
+# splits the statistics' person counts, so it has its own variable (defaults to SECRET_KEY).
+PERSON_KEY_SECRET = os.environ.get("PERSON_KEY_SECRET", "") or SECRET_KEY
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
@@ -268,6 +284,12 @@ STORAGES = {
 }
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / ".data" / "media"))
 MEDIA_URL = "/media/"
+
+# --- Placement rules ---------------------------------------------------------------------
+# A direct-procurement daily price above this multiple of the median framework price for the
+# same service is flagged to the officer before a recommendation is sent.
+PRICE_FLAG_FACTOR = env_float("PRICE_FLAG_FACTOR", 1.25)
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 # --- E-mail ------------------------------------------------------------------------------
 EMAIL_BACKEND = os.environ.get(

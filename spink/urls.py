@@ -29,6 +29,7 @@ urlpatterns = [
     path("taxonomy/", include("categories.urls")),
     path("register/", include("providers.urls")),
     path("register/import/", include("providers.import_urls")),
+    path("requests/", include("placements.urls")),
     path("healthz", health.healthz, name="healthz"),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

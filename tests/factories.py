@@ -144,7 +144,9 @@ def offering(unit: Unit, service_code: str, form_code: str, price=None, **kwargs
     )
     if price is not None:
         Price.objects.create(
-            offering=result, daily_price=price, valid_from=dt.date(2020, 1, 1),
+            offering=result,
+            daily_price=price,
+            valid_from=dt.date(2020, 1, 1),
             source=PriceSource.FRAMEWORK if form_code == "framework" else PriceSource.DIRECT_OFFER,
         )
     return result
@@ -153,15 +155,17 @@ def offering(unit: Unit, service_code: str, form_code: str, price=None, **kwargs
 def permit(unit: Unit, *service_codes: str, **kwargs) -> Permit:
     kwargs.setdefault("valid_from", dt.date(2020, 1, 1))
     result = Permit.objects.create(
-        unit=unit, permit_number=kwargs.pop("permit_number", f"IVO-{unit.pk}-{len(service_codes)}"),
+        unit=unit,
+        permit_number=kwargs.pop("permit_number", f"IVO-{unit.pk}-{len(service_codes)}"),
         **kwargs,
     )
     result.services.set(Service.objects.filter(code__in=service_codes))
     return result
 
 
-def published_unit(service_code: str = "socialt-boende", form_code: str = "direct",
-                   **kwargs) -> Unit:
+def published_unit(
+    service_code: str = "socialt-boende", form_code: str = "direct", **kwargs
+) -> Unit:
     """A matchable unit: published, offering one service, with a permit when one is needed."""
     price = kwargs.pop("price", 1500)
     unit = UnitFactory(status=PublicationStatus.PUBLISHED, **kwargs)
@@ -169,3 +173,31 @@ def published_unit(service_code: str = "socialt-boende", form_code: str = "direc
     if Service.objects.get(code=service_code).requires_permit and form_code != "own":
         permit(unit, service_code)
     return unit
+
+
+# --- Placement requests ---------------------------------------------------------------------
+
+VALID_PERSONAL_NUMBER = "20120315-2382"  # a girl born 15 March 2012 (test number, Luhn-valid)
+
+
+def request_fields(**overrides):
+    """Fields for services.create_request: a planned HVB request for a 14-year-old girl."""
+    fields = {
+        "service": Service.objects.get(code="hvb"),
+        "urgency": "planned",
+        "wanted_start": dt.date(2026, 12, 1),
+        "person_identity_number": VALID_PERSONAL_NUMBER,
+        "person_first_name": "Alva",
+        "person_last_name": "Testsson",
+        "needs": "Behöver struktur och skolgång.",
+    }
+    fields.update(overrides)
+    return fields
+
+
+def submitted_request(worker=None, **overrides):
+    from placements import services as placement_services
+
+    worker = worker or social_worker()
+    request = placement_services.create_request(worker, **request_fields(**overrides))
+    return placement_services.submit(worker, request.pk)

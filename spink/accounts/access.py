@@ -114,3 +114,15 @@ def get_visible_or_404(user: User, queryset: QuerySet[M], **lookup) -> M:
         return visible(user, queryset).get(**lookup)
     except queryset.model.DoesNotExist:
         raise Http404 from None
+
+
+def may_see_person(user: User, record) -> bool:
+    """Whether `user` may see the person behind a record they can already see.
+
+    A protected identity (skyddad identitet) is shown to nobody but the record's own social
+    worker (`owner_id`) and its assigned placement officer — not to colleagues, managers or
+    administrators — and never in lists, exports, logs or notifications.
+    """
+    if not record.protected_identity:
+        return True
+    return user.is_authenticated and user.pk in {record.owner_id, record.assigned_officer_id}

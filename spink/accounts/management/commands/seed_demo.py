@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from categories import taxonomy
+from providers import demo as register_demo
 from spink.accounts import demo
 
 
@@ -17,6 +18,10 @@ class Command(BaseCommand):
         taxonomy.load(apps)
         users = demo.seed()
         self.stdout.write(self.style.SUCCESS(f"Demo organisations and {len(users)} users ready."))
+        units = register_demo.seed()
+        self.stdout.write(
+            f"Demo register: {units} units created." if units else "Demo register already there."
+        )
         if settings.DEMO_MODE:
             self.stdout.write(f"Demo logins (password: {demo.DEMO_PASSWORD}):")
             for user in users:

@@ -1,0 +1,254 @@
+"""Matching a placement request against the register: ranked candidates and exclusions.
+
+One annotated query fetches every offering of the requested service with a boolean per rule:
+the register's matchability rules (providers.rules.MATCH_RULES) and the request's own needs
+(REQUEST_CHECKS below). Offerings passing all are candidates; the rest are excluded with the
+reasons of the rules they fail. Candidates rank by operating-form preference (own operation,
+framework, direct procurement), then fit, then price.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import (
+    BooleanField,
+    DecimalField,
+    Exists,
+    ExpressionWrapper,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+)
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from categories.models import OperatingForm, Service
+from placements.identity import age_on
+from placements.models import PlacementRequest, RequestKind
+from providers import rules as register_rules
+from providers.models import Gender, Price, UnitService
+from spink.db import Percentile
+
+
+@dataclass(frozen=True)
+class RequestCheck:
+    code: str
+    reason: str | Promise
+    condition: Callable[[PlacementRequest, dt.date], Q]
+
+
+def _age_condition(request: PlacementRequest, on: dt.date) -> Q:
+    age = age_on(request.person_birth_date, request.wanted_start or on)
+    if age is None:
+        return Q()
+    return Q(unit__age_min__lte=age, unit__age_max__gte=age)
+
+
+def _gender_condition(request: PlacementRequest, on: dt.date) -> Q:
+    if request.person_gender not in (Gender.FEMALE, Gender.MALE):
+        return Q()
+    return Q(unit__gender__in=[Gender.ANY, request.person_gender])
+
+
+def _needs(flag: str, unit_field: str) -> Callable[[PlacementRequest, dt.date], Q]:
+    return lambda request, on: Q(**{f"unit__{unit_field}": True}) if getattr(request, flag) else Q()
+
+
+def _subcategory_condition(request: PlacementRequest, on: dt.date) -> Q:
+    if request.subcategory_id is None:
+        return Q()
+    # An offering without subcategories offers the whole service. Exists, not a join: one row
+    # per offering, whatever its number of subcategories.
+    links = UnitService.subcategories.through.objects.filter(unitservice_id=OuterRef("pk"))
+    return Q(Exists(links.filter(subcategory_id=request.subcategory_id))) | ~Q(Exists(links))
+
+
+REQUEST_CHECKS: list[RequestCheck] = [
+    RequestCheck("age", _("Outside the unit's age span"), _age_condition),
+    RequestCheck("gender", _("The unit takes another gender"), _gender_condition),
+    RequestCheck(
+        "co_morbidity",
+        _("Does not take co-morbidity"),
+        _needs("needs_co_morbidity", "co_morbidity"),
+    ),
+    RequestCheck(
+        "protected_housing",
+        _("Not suitable for protected identity"),
+        _needs("needs_protected_housing", "protected_housing_suitable"),
+    ),
+    RequestCheck(
+        "wheelchair",
+        _("Not wheelchair accessible"),
+        _needs("needs_wheelchair_access", "wheelchair_accessible"),
+    ),
+    RequestCheck("pets", _("Does not allow pets"), _needs("needs_pets", "pets_allowed")),
+    RequestCheck(
+        "capacity",
+        _("No place available"),
+        lambda request, on: (
+            Q(unit__available_places__isnull=True) | Q(unit__available_places__gt=0)
+        ),
+    ),
+    RequestCheck("subcategory", _("Does not offer the subcategory"), _subcategory_condition),
+]
+
+
+@dataclass
+class Candidate:
+    offering: UnitService
+    daily_price: Decimal | None
+    reasons: list[str] = field(default_factory=list)  # why it matched, or why it is excluded
+    fit: int = 0
+
+    @property
+    def unit(self):
+        return self.offering.unit
+
+    @property
+    def operating_form(self) -> OperatingForm:
+        return self.offering.operating_form
+
+
+@dataclass
+class MatchResult:
+    candidates: list[Candidate]
+    excluded: list[Candidate]
+
+
+def current_price() -> Subquery:
+    """The offering's daily price valid today (annotation)."""
+    today = dt.date.today()
+    return Subquery(
+        Price.objects.filter(offering=OuterRef("pk"), valid_from__lte=today)
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=today))
+        .order_by("-valid_from")
+        .values("daily_price")[:1],
+        output_field=DecimalField(max_digits=9, decimal_places=2),
+    )
+
+
+def _service_offerings(request: PlacementRequest) -> QuerySet[UnitService]:
+    offerings = UnitService.objects.filter(service_id=request.service_id)
+    if request.kind == RequestKind.EU_ASSIGNMENT:
+        # Assignments under the mass-flight directive go to the housing units that take them.
+        offerings = offerings.filter(unit__takes_eu_assignments=True)
+    return offerings
+
+
+def match(request: PlacementRequest, on: dt.date | None = None) -> MatchResult:
+    on = on or dt.date.today()
+    checks = {
+        f"need_{check.code}": ExpressionWrapper(
+            check.condition(request, on), output_field=BooleanField()
+        )
+        for check in REQUEST_CHECKS
+    }
+    offerings = (
+        register_rules.with_match_checks(_service_offerings(request), on)
+        .annotate(**checks, price_today=current_price())
+        .select_related("unit__provider", "unit__municipality", "operating_form", "service")
+    )
+    candidates, excluded = [], []
+    for offering in offerings:
+        reasons = register_rules.exclusion_reasons(offering) + [
+            str(check.reason)
+            for check in REQUEST_CHECKS
+            if not getattr(offering, f"need_{check.code}")
+        ]
+        candidate = Candidate(offering, offering.price_today)
+        if reasons:
+            candidate.reasons = reasons
+            excluded.append(candidate)
+        else:
+            candidate.reasons, candidate.fit = _why_it_matches(request, offering)
+            candidates.append(candidate)
+    candidates.sort(
+        key=lambda c: (
+            c.operating_form.preference_rank,
+            -c.fit,
+            c.daily_price if c.daily_price is not None else Decimal("Infinity"),
+            c.unit.name,
+        )
+    )
+    excluded.sort(key=lambda c: c.unit.name)
+    return MatchResult(candidates, excluded)
+
+
+def _why_it_matches(request: PlacementRequest, offering: UnitService) -> tuple[list[str], int]:
+    unit = offering.unit
+    reasons = [
+        str(
+            _("Offers %(service)s as %(form)s")
+            % {"service": offering.service.name, "form": offering.operating_form.name.lower()}
+        )
+    ]
+    fit = 0
+    if request.person_birth_date:
+        reasons.append(
+            str(_("Age span %(low)s–%(high)s years") % {"low": unit.age_min, "high": unit.age_max})
+        )
+    if request.preferred_municipality_id and unit.municipality_id == (
+        request.preferred_municipality_id
+    ):
+        fit += 2
+        reasons.append(str(_("In the preferred municipality")))
+    if request.language and request.language.lower() in [lang.lower() for lang in unit.languages]:
+        fit += 1
+        reasons.append(str(_("Speaks %(language)s") % {"language": request.language}))
+    if unit.available_places:
+        fit += 1
+        reasons.append(str(_("%(count)s places available") % {"count": unit.available_places}))
+    for flag, text in (
+        (request.needs_co_morbidity, _("Takes co-morbidity")),
+        (request.needs_protected_housing, _("Suitable for protected identity")),
+        (request.needs_wheelchair_access, _("Wheelchair accessible")),
+        (request.needs_pets, _("Allows pets")),
+    ):
+        if flag:
+            reasons.append(str(text))
+    return reasons, fit
+
+
+# --- Price reasonableness ------------------------------------------------------------------
+
+
+def framework_median_price(service: Service, on: dt.date | None = None) -> Decimal | None:
+    """Median of today's framework daily prices for the service (None if there are none)."""
+    on = on or dt.date.today()
+    result = (
+        Price.objects.filter(
+            offering__service=service,
+            offering__operating_form__code=OperatingForm.FRAMEWORK,
+            valid_from__lte=on,
+        )
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=on))
+        .aggregate(median=Percentile("daily_price", 0.5))["median"]
+    )
+    return None if result is None else Decimal(str(round(result, 2)))
+
+
+def price_flag(offering: UnitService, price: Decimal | None, on: dt.date | None = None):
+    """A warning text when a direct-procurement price is well above framework prices."""
+    if price is None or offering.operating_form.code != OperatingForm.DIRECT:
+        return None
+    median = framework_median_price(offering.service, on)
+    if median is None:
+        return None
+    limit = median * Decimal(str(settings.PRICE_FLAG_FACTOR))
+    if price <= limit:
+        return None
+    return _(
+        "%(price)s kr/day is more than %(percent)s %% above the median framework price "
+        "(%(median)s kr/day) for %(service)s."
+    ) % {
+        "price": price,
+        "percent": round((settings.PRICE_FLAG_FACTOR - 1) * 100),
+        "median": median,
+        "service": offering.service.name,
+    }

@@ -1,0 +1,160 @@
+"""The placement request workflow, in one place.
+
+draft → submitted → in matching → recommended → placed / not placed; withdrawn from any open
+state. Each action names the states it starts from, the state it leads to, and who may take
+it. services.py applies an action only after `check_action` passes, under a row lock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from placements.models import PlacementRequest, RequestStatus
+from spink.accounts import access
+from spink.accounts.access import Capability
+from spink.accounts.models import User
+from spink.errors import RuleViolation
+
+R = RequestStatus
+
+
+def _is_owner(user: User, request: PlacementRequest) -> bool:
+    return request.social_worker_id == user.pk
+
+
+def is_owning_administration_worker(user: User, request: PlacementRequest) -> bool:
+    return (
+        access.has_capability(user, Capability.SUBMIT_PLACEMENT_REQUEST)
+        and user.administration_id == request.administration_id
+    )
+
+
+def is_team_officer(user: User, request: PlacementRequest) -> bool:
+    return (
+        access.has_capability(user, Capability.HANDLE_PLACEMENT_REQUEST)
+        and user.municipality_id == request.administration.municipality_id
+        and (user.placement_team == request.team or access.is_administrator(user))
+    )
+
+
+def _is_assigned_officer(user: User, request: PlacementRequest) -> bool:
+    return request.assigned_officer_id == user.pk
+
+
+@dataclass(frozen=True)
+class Action:
+    label: str | Promise
+    from_statuses: frozenset[str]
+    to_status: str | None  # None: the status does not change
+    allowed: Callable[[User, PlacementRequest], bool]
+    who: str | Promise  # for the refusal message
+
+
+OPEN = frozenset({R.SUBMITTED, R.IN_MATCHING, R.RECOMMENDED})
+
+ACTIONS: dict[str, Action] = {
+    "edit_draft": Action(
+        _("edit the draft"),
+        frozenset({R.DRAFT}),
+        None,
+        _is_owner,
+        _("the social worker who created it"),
+    ),
+    "submit": Action(
+        _("submit"),
+        frozenset({R.DRAFT}),
+        R.SUBMITTED,
+        _is_owner,
+        _("the social worker who created it"),
+    ),
+    "take": Action(
+        _("take the request"),
+        frozenset({R.SUBMITTED}),
+        R.IN_MATCHING,
+        is_team_officer,
+        _("a placement officer of the request's team"),
+    ),
+    "assign": Action(
+        _("assign the request"),
+        frozenset({R.SUBMITTED, R.IN_MATCHING}),
+        R.IN_MATCHING,
+        is_team_officer,
+        _("a placement officer of the request's team"),
+    ),
+    "recommend": Action(
+        _("send a recommendation"),
+        frozenset({R.IN_MATCHING, R.RECOMMENDED}),
+        R.RECOMMENDED,
+        _is_assigned_officer,
+        _("the assigned placement officer"),
+    ),
+    "no_provider_found": Action(
+        _("record that no provider was found"),
+        frozenset({R.IN_MATCHING, R.RECOMMENDED}),
+        R.NOT_PLACED,
+        _is_assigned_officer,
+        _("the assigned placement officer"),
+    ),
+    "choose": Action(
+        _("report the chosen provider"),
+        frozenset({R.RECOMMENDED}),
+        R.PLACED,
+        is_owning_administration_worker,
+        _("a social worker of the request's administration"),
+    ),
+    "none_chosen": Action(
+        _("report that no provider was chosen"),
+        frozenset({R.RECOMMENDED}),
+        R.NOT_PLACED,
+        is_owning_administration_worker,
+        _("a social worker of the request's administration"),
+    ),
+    "withdraw": Action(
+        _("withdraw the request"),
+        OPEN,
+        R.WITHDRAWN,
+        is_owning_administration_worker,
+        _("a social worker of the request's administration"),
+    ),
+    "message": Action(
+        _("write a message"),
+        OPEN | frozenset({R.PLACED, R.NOT_PLACED}),
+        None,
+        lambda u, r: (
+            is_owning_administration_worker(u, r)
+            or _is_assigned_officer(u, r)
+            or is_team_officer(u, r)
+        ),
+        _("the request's social workers and placement officers"),
+    ),
+}
+
+
+def check_action(action: str, request: PlacementRequest, user: User) -> Action:
+    """Raise RuleViolation unless `user` may take `action` on `request` in its current state."""
+    rule = ACTIONS[action]
+    if request.status not in rule.from_statuses:
+        raise RuleViolation(
+            _("You cannot %(action)s: the request is %(status)s.")
+            % {"action": rule.label, "status": RequestStatus(request.status).label.lower()},
+            "illegal_transition",
+        )
+    if not rule.allowed(user, request):
+        raise RuleViolation(
+            _("Only %(who)s can %(action)s.") % {"who": rule.who, "action": rule.label},
+            "not_allowed",
+        )
+    return rule
+
+
+def available_actions(request: PlacementRequest, user: User) -> set[str]:
+    """The actions the UI should offer `user` now (the same checks as check_action)."""
+    return {
+        name
+        for name, rule in ACTIONS.items()
+        if request.status in rule.from_statuses and rule.allowed(user, request)
+    }

@@ -1,0 +1,403 @@
+"""Writes to placement requests. Every state change checks placements.rules under a row lock
+and adds a timeline event; nothing else changes a request's status."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from categories.models import OperatingForm, Service
+from placements import matching, rules
+from placements.identity import parse_personal_number, person_key, validate_reserve_number
+from placements.models import (
+    Deviation,
+    PersonDataAccess,
+    PlacementRequest,
+    Recommendation,
+    RequestStatus,
+    TimelineEvent,
+)
+from spink.accounts import access
+from spink.accounts.access import Capability
+from spink.accounts.models import PlacementTeam, Role, User
+from spink.errors import RuleViolation
+
+logger = logging.getLogger(__name__)
+K = TimelineEvent.Kind
+
+AREA_TEAMS = {
+    "vuxen": PlacementTeam.ADULTS,
+    "barn-och-unga": PlacementTeam.CHILDREN_YOUTH,
+    "funktionsstod": PlacementTeam.DISABILITY_SUPPORT,
+}
+
+# Fields a social worker fills in; everything else is set by the workflow.
+REQUEST_FIELDS = [
+    "kind",
+    "service",
+    "subcategory",
+    "urgency",
+    "wanted_start",
+    "expected_length",
+    "needs",
+    "needs_co_morbidity",
+    "needs_protected_housing",
+    "needs_wheelchair_access",
+    "needs_pets",
+    "language",
+    "preferred_municipality",
+    "preferred_area",
+    "decision_reference",
+    "protected_identity",
+    "person_identity_number",
+    "person_is_reserve_number",
+    "person_first_name",
+    "person_last_name",
+    "person_address",
+    "person_gender",
+]
+
+
+def _event(
+    request: PlacementRequest, kind: str, actor: User | None, text: str = "", **data: Any
+) -> TimelineEvent:
+    return TimelineEvent.objects.create(
+        request=request, kind=kind, actor=actor, text=text, data=data
+    )
+
+
+def _locked(request_id: int) -> PlacementRequest:
+    return (
+        PlacementRequest.objects.select_for_update(of=("self",))
+        .select_related("administration")
+        .get(pk=request_id)
+    )
+
+
+def _require_text(value: str, field: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise ValidationError({field: _("This field is required.")})
+    return value
+
+
+def _apply_person(request: PlacementRequest) -> None:
+    """Validate the identity number; derive birth date and gender; key the person."""
+    if request.person_is_reserve_number:
+        try:
+            request.person_identity_number = validate_reserve_number(request.person_identity_number)
+        except ValidationError as error:
+            raise ValidationError({"person_identity_number": error.messages}) from None
+    else:
+        try:
+            parsed = parse_personal_number(request.person_identity_number)
+        except ValidationError as error:
+            raise ValidationError({"person_identity_number": error.messages}) from None
+        request.person_identity_number = parsed.normalised
+        request.person_birth_date = parsed.birth_date
+        request.person_gender = parsed.gender
+    request.person_key = person_key(request.person_identity_number)
+
+
+def _apply_fields(request: PlacementRequest, fields: dict[str, Any]) -> None:
+    unknown = set(fields) - set(REQUEST_FIELDS)
+    if unknown:
+        raise ValidationError({name: _("This field cannot be set.") for name in unknown})
+    for name, value in fields.items():
+        setattr(request, name, value)
+    _apply_person(request)
+    if request.service_id:
+        request.team = AREA_TEAMS[
+            Service.objects.select_related("area").get(pk=request.service_id).area.code
+        ]
+    if request.subcategory_id and request.subcategory.service_id != request.service_id:
+        raise ValidationError({"subcategory": _("The subcategory belongs to another service.")})
+    request.full_clean(exclude=["reference", "person_key", "team"])
+
+
+# --- Social worker ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def create_request(actor: User, **fields: Any) -> PlacementRequest:
+    """A social worker starts a request (a draft) for their own organisation unit."""
+    if not access.has_capability(actor, Capability.SUBMIT_PLACEMENT_REQUEST) or not (
+        actor.org_unit_id
+    ):
+        raise PermissionDenied
+    request = PlacementRequest(
+        social_worker=actor,
+        org_unit_id=actor.org_unit_id,
+        administration_id=actor.administration_id,
+    )
+    _apply_fields(request, fields)
+    request.save()
+    # The reference is derived from the id, so it is unique and never reused.
+    request.reference = f"PF-{request.created_at:%Y}-{request.pk:06d}"
+    request.save(update_fields=["reference"])
+    _event(request, K.CREATED, actor)
+    logger.info("placement request %s created by user %s", request.pk, actor.pk)
+    return request
+
+
+@transaction.atomic
+def update_draft(actor: User, request_id: int, **fields: Any) -> PlacementRequest:
+    request = _locked(request_id)
+    rules.check_action("edit_draft", request, actor)
+    _apply_fields(request, fields)
+    request.save()
+    _event(request, K.UPDATED, actor)
+    return request
+
+
+@transaction.atomic
+def submit(actor: User, request_id: int) -> PlacementRequest:
+    request = _locked(request_id)
+    rules.check_action("submit", request, actor)
+    request.status = RequestStatus.SUBMITTED
+    request.submitted_at = timezone.now()
+    request.save(update_fields=["status", "submitted_at"])
+    _event(request, K.SUBMITTED, actor)
+    return request
+
+
+@transaction.atomic
+def withdraw(actor: User, request_id: int, reason: str) -> PlacementRequest:
+    reason = _require_text(reason, "reason")
+    request = _locked(request_id)
+    rules.check_action("withdraw", request, actor)
+    _close(request, RequestStatus.WITHDRAWN, reason)
+    _event(request, K.WITHDRAWN, actor, reason)
+    return request
+
+
+@transaction.atomic
+def report_choice(
+    actor: User, request_id: int, recommendation_id: int, start_date: dt.date
+) -> PlacementRequest:
+    request = _locked(request_id)
+    rules.check_action("choose", request, actor)
+    recommendation = (
+        request.recommendations.select_related("offering__unit")
+        .filter(pk=recommendation_id)
+        .first()
+    )
+    if recommendation is None:
+        raise ValidationError({"recommendation": _("Choose one of the recommended providers.")})
+    if start_date is None:
+        raise ValidationError({"start_date": _("This field is required.")})
+    request.chosen_recommendation = recommendation
+    request.placement_start = start_date
+    _close(request, RequestStatus.PLACED, "")
+    _event(
+        request,
+        K.PROVIDER_CHOSEN,
+        actor,
+        "",
+        unit=recommendation.offering.unit.name,
+        unit_id=recommendation.offering.unit_id,
+        start_date=start_date.isoformat(),
+    )
+    return request
+
+
+@transaction.atomic
+def report_none_chosen(actor: User, request_id: int, reason: str) -> PlacementRequest:
+    reason = _require_text(reason, "reason")
+    request = _locked(request_id)
+    rules.check_action("none_chosen", request, actor)
+    _close(request, RequestStatus.NOT_PLACED, reason)
+    _event(request, K.NOT_PLACED, actor, reason)
+    return request
+
+
+def _close(request: PlacementRequest, status: str, note: str) -> None:
+    request.status = status
+    request.closed_at = timezone.now()
+    request.outcome_note = note
+    request.save(
+        update_fields=[
+            "status",
+            "closed_at",
+            "outcome_note",
+            "chosen_recommendation",
+            "placement_start",
+        ]
+    )
+
+
+# --- Placement officer ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def take(actor: User, request_id: int) -> PlacementRequest:
+    """An officer takes a submitted request. Two officers at once: the second is refused."""
+    request = _locked(request_id)
+    rules.check_action("take", request, actor)
+    request.assigned_officer = actor
+    request.status = RequestStatus.IN_MATCHING
+    request.save(update_fields=["assigned_officer", "status"])
+    _event(request, K.ASSIGNED, actor, "", officer=actor.get_full_name())
+    return request
+
+
+@transaction.atomic
+def assign(actor: User, request_id: int, officer: User) -> PlacementRequest:
+    request = _locked(request_id)
+    rules.check_action("assign", request, actor)
+    if not (
+        officer.role == Role.PLACEMENT_OFFICER and rules.ACTIONS["take"].allowed(officer, request)
+    ):
+        raise ValidationError({"officer": _("Choose a placement officer of the request's team.")})
+    request.assigned_officer = officer
+    request.status = RequestStatus.IN_MATCHING
+    request.save(update_fields=["assigned_officer", "status"])
+    _event(request, K.ASSIGNED, actor, "", officer=officer.get_full_name())
+    return request
+
+
+@transaction.atomic
+def send_recommendation(
+    actor: User,
+    request_id: int,
+    offering_id: int,
+    daily_price: Decimal | None,
+    comment: str = "",
+    accept_price_flag: bool = False,
+) -> Recommendation:
+    """Recommend a matching unit. Direct procurement needs a price; a price well above the
+    framework level is refused until the officer confirms it (accept_price_flag)."""
+    request = _locked(request_id)
+    rules.check_action("recommend", request, actor)
+    candidate = next(
+        (c for c in matching.match(request).candidates if c.offering.pk == offering_id), None
+    )
+    if candidate is None:
+        raise ValidationError({"offering": _("The unit does not match this request.")})
+    offering = candidate.offering
+    if daily_price is None and offering.operating_form.code == OperatingForm.DIRECT:
+        raise ValidationError(
+            {"daily_price": _("A daily price is required for direct procurement.")}
+        )
+    if daily_price is None:
+        daily_price = candidate.daily_price
+    if request.recommendations.filter(offering=offering).exists():
+        raise ValidationError({"offering": _("This unit has already been recommended.")})
+    flag = matching.price_flag(offering, daily_price)
+    if flag and not accept_price_flag:
+        raise RuleViolation(flag, "price_flagged")
+    recommendation = Recommendation.objects.create(
+        request=request,
+        offering=offering,
+        daily_price=daily_price,
+        comment=comment.strip(),
+        price_flagged=bool(flag),
+        created_by=actor,
+    )
+    request.status = RequestStatus.RECOMMENDED
+    request.first_recommended_at = request.first_recommended_at or timezone.now()
+    request.save(update_fields=["status", "first_recommended_at"])
+    _event(
+        request,
+        K.RECOMMENDATION_SENT,
+        actor,
+        comment.strip(),
+        unit=offering.unit.name,
+        unit_id=offering.unit_id,
+        operating_form=offering.operating_form.code,
+        daily_price=str(daily_price) if daily_price is not None else None,
+        price_flagged=bool(flag),
+    )
+    from placements.tasks import notify_recommendation
+
+    transaction.on_commit(lambda: notify_recommendation.delay(recommendation.pk))
+    return recommendation
+
+
+@transaction.atomic
+def record_no_provider_found(actor: User, request_id: int, reason: str) -> PlacementRequest:
+    reason = _require_text(reason, "reason")
+    request = _locked(request_id)
+    rules.check_action("no_provider_found", request, actor)
+    _close(request, RequestStatus.NOT_PLACED, reason)
+    _event(request, K.NO_PROVIDER_FOUND, actor, reason)
+    return request
+
+
+# --- Both -----------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def post_message(actor: User, request_id: int, text: str) -> TimelineEvent:
+    text = _require_text(text, "text")
+    request = _locked(request_id)
+    rules.check_action("message", request, actor)
+    return _event(request, K.MESSAGE, actor, text)
+
+
+def log_person_read(user: User, request: PlacementRequest, channel: str) -> None:
+    """Record that `user` was shown the person data of `request`."""
+    PersonDataAccess.objects.create(request=request, user=user, channel=channel)
+
+
+# --- Deviations (avvikelser) -------------------------------------------------------------------
+
+
+@transaction.atomic
+def lodge_deviation(actor: User, request_id: int, description: str) -> Deviation:
+    """An administration complains about Spink's handling of one of its requests."""
+    description = _require_text(description, "description")
+    request = _locked(request_id)
+    if not rules.is_owning_administration_worker(actor, request):
+        raise RuleViolation(
+            _("Only a social worker of the request's administration can lodge a deviation."),
+            "not_allowed",
+        )
+    deviation = Deviation.objects.create(request=request, description=description, lodged_by=actor)
+    _event(request, K.DEVIATION, actor, description, deviation=deviation.pk)
+    return deviation
+
+
+def _spink_handler(actor: User, request: PlacementRequest) -> None:
+    if not (rules.is_team_officer(actor, request) or access.is_administrator(actor)):
+        raise RuleViolation(
+            _("Deviations are handled by Spink's placement officers."), "not_allowed"
+        )
+
+
+@transaction.atomic
+def handle_deviation(actor: User, deviation_id: int, note: str) -> Deviation:
+    note = _require_text(note, "note")
+    deviation = Deviation.objects.select_for_update().get(pk=deviation_id)
+    request = PlacementRequest.objects.select_related("administration").get(pk=deviation.request_id)
+    _spink_handler(actor, request)
+    if deviation.status == Deviation.Status.CLOSED:
+        raise RuleViolation(_("The deviation is already closed."), "closed")
+    deviation.status = Deviation.Status.IN_PROGRESS
+    deviation.handling_note = note
+    deviation.save(update_fields=["status", "handling_note"])
+    _event(request, K.DEVIATION_HANDLED, actor, note, deviation=deviation.pk)
+    return deviation
+
+
+@transaction.atomic
+def close_deviation(actor: User, deviation_id: int, note: str) -> Deviation:
+    note = _require_text(note, "note")
+    deviation = Deviation.objects.select_for_update().get(pk=deviation_id)
+    request = PlacementRequest.objects.select_related("administration").get(pk=deviation.request_id)
+    _spink_handler(actor, request)
+    if deviation.status == Deviation.Status.CLOSED:
+        raise RuleViolation(_("The deviation is already closed."), "closed")
+    deviation.status = Deviation.Status.CLOSED
+    deviation.closing_note = note
+    deviation.closed_at = timezone.now()
+    deviation.save(update_fields=["status", "closing_note", "closed_at"])
+    _event(request, K.DEVIATION_CLOSED, actor, note, deviation=deviation.pk)
+    return deviation

@@ -1,0 +1,131 @@
+"""Bulk generation of a regional-size register for benchmarks (10,000 units and up).
+
+Bulk inserts (no per-row history) keep it to seconds; the rows obey the same rules as the
+demo register: the service × operating-form matrix, permits where needed, stops only on the
+operating form they belong to.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections.abc import Callable
+from decimal import Decimal
+
+from django.db import transaction
+
+from categories.models import OperatingForm, Service
+from providers.demo import NAME_WORDS, PLACES, PRICE_RANGE, _org_number
+from providers.models import (
+    LegalForm,
+    Permit,
+    Price,
+    PriceSource,
+    Provider,
+    PublicationStatus,
+    Unit,
+    UnitService,
+)
+from spink.accounts.models import Municipality
+
+BATCH = 2000
+FORM_WEIGHTS = {"own": 10, "framework": 55, "direct": 30, "iop": 5}
+
+
+@transaction.atomic
+def generate_register(
+    units: int = 10_000, seed: int = 7, progress: Callable[[str], None] = print
+) -> int:
+    rng = random.Random(seed)
+    municipalities = list(Municipality.objects.all())
+    if not municipalities:
+        raise ValueError("Create municipalities first (manage.py seed_demo).")
+    forms = {form.code: form for form in OperatingForm.objects.all()}
+    services = list(Service.objects.select_related("area").prefetch_related("operating_forms"))
+    existing = set(Provider.objects.values_list("org_number", flat=True))
+
+    providers = []
+    for index in range(max(1, units // 3)):
+        legal_form = rng.choice(
+            [LegalForm.COMPANY, LegalForm.NON_PROFIT_ASSOCIATION, LegalForm.FOUNDATION]
+        )
+        org_number = _org_number(rng, legal_form)
+        while org_number in existing:
+            org_number = _org_number(rng, legal_form)
+        existing.add(org_number)
+        providers.append(
+            Provider(
+                legal_name=f"{rng.choice(NAME_WORDS)} {rng.choice(PLACES)} Vård {index} AB",
+                org_number=org_number,
+                legal_form=legal_form,
+                municipality=rng.choice(municipalities),
+            )
+        )
+    Provider.objects.bulk_create(providers, batch_size=BATCH)
+    progress(f"{len(providers)} providers")
+
+    unit_rows, plans = [], []
+    for index in range(units):
+        provider = rng.choice(providers)
+        service = rng.choice(services)
+        allowed = [f.code for f in service.operating_forms.all()]
+        form_code = rng.choices(allowed, weights=[FORM_WEIGHTS[c] for c in allowed])[0]
+        status = rng.choices(list(PublicationStatus.values), weights=[3, 3, 85, 5, 4])[0]
+        place = rng.choice(PLACES)
+        unit_rows.append(
+            Unit(
+                provider=provider,
+                name=f"{rng.choice(NAME_WORDS)} {place} {index}",
+                city=place,
+                municipality=provider.municipality,
+                places=rng.randrange(2, 30),
+                age_min=0 if service.area.code != "vuxen" else 18,
+                age_max=20 if service.area.code == "barn-och-unga" else 120,
+                status=status,
+                recommendation_stop=form_code == "direct" and rng.random() < 0.03,
+                order_stop=form_code == "framework" and rng.random() < 0.03,
+            )
+        )
+        plans.append((service, form_code))
+    Unit.objects.bulk_create(unit_rows, batch_size=BATCH)
+    progress(f"{len(unit_rows)} units")
+
+    offerings = [
+        UnitService(unit=unit, service=service, operating_form=forms[form_code])
+        for unit, (service, form_code) in zip(unit_rows, plans, strict=True)
+    ]
+    UnitService.objects.bulk_create(offerings, batch_size=BATCH)
+    prices, permits, permit_services = [], [], []
+    for offering, (service, form_code) in zip(offerings, plans, strict=True):
+        low, high = PRICE_RANGE[service.code]
+        prices.append(
+            Price(
+                offering=offering,
+                daily_price=Decimal(rng.randrange(low, high, 10)),
+                valid_from=dt.date(2025, 1, 1),
+                source=PriceSource.FRAMEWORK
+                if form_code == "framework"
+                else PriceSource.DIRECT_OFFER,
+            )
+        )
+        if service.requires_permit and form_code != "own":
+            permits.append(
+                Permit(
+                    permit_number=f"SCALE-{seed}-{offering.unit_id}",
+                    unit_id=offering.unit_id,
+                    valid_from=dt.date(2019, 1, 1),
+                )
+            )
+            permit_services.append(service)
+    Price.objects.bulk_create(prices, batch_size=BATCH)
+    Permit.objects.bulk_create(permits, batch_size=BATCH)
+    through = Permit.services.through
+    through.objects.bulk_create(
+        [
+            through(permit_id=p.pk, service_id=s.pk)
+            for p, s in zip(permits, permit_services, strict=True)
+        ],
+        batch_size=BATCH,
+    )
+    progress(f"{len(offerings)} offerings, {len(prices)} prices, {len(permits)} permits")
+    return len(unit_rows)

@@ -18,6 +18,7 @@ api_v1 = [
     path("me/", MeView.as_view(), name="me"),
     path("", include(router.urls)),
     path("", include("providers.api.urls")),
+    path("", include("placements.api.urls")),
 ]
 
 urlpatterns = [

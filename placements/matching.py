@@ -17,13 +17,17 @@ from decimal import Decimal
 from django.conf import settings
 from django.db.models import (
     BooleanField,
+    Case,
     DecimalField,
     Exists,
     ExpressionWrapper,
+    F,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
+    Value,
+    When,
 )
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -141,7 +145,64 @@ def _service_offerings(request: PlacementRequest) -> QuerySet[UnitService]:
     return offerings
 
 
-def match(request: PlacementRequest, on: dt.date | None = None) -> MatchResult:
+def _request_condition(request: PlacementRequest, on: dt.date) -> Q:
+    condition = Q()
+    for check in REQUEST_CHECKS:
+        condition &= check.condition(request, on)
+    return condition
+
+
+def _fit(request: PlacementRequest):
+    """Fit score: preferred municipality 2, spoken language 1, known free places 1."""
+    fit = Value(0)
+    if request.preferred_municipality_id:
+        fit += Case(
+            When(unit__municipality_id=request.preferred_municipality_id, then=2), default=0
+        )
+    if request.language:
+        fit += Case(When(unit__languages__contains=[request.language.lower()], then=1), default=0)
+    return fit + Case(When(unit__available_places__gt=0, then=1), default=0)
+
+
+def _with_display_relations(offerings: QuerySet[UnitService]) -> QuerySet[UnitService]:
+    return offerings.select_related(
+        "unit__provider", "unit__municipality", "operating_form", "service"
+    )
+
+
+def rank_candidates(
+    request: PlacementRequest,
+    on: dt.date | None = None,
+    limit: int | None = None,
+    offering_id: int | None = None,
+) -> list[Candidate]:
+    """Matching offerings, best first, filtered and ranked by the database (optionally only
+    `offering_id`, to check that one offering matches)."""
+    on = on or dt.date.today()
+    offerings = _service_offerings(request)
+    if offering_id is not None:
+        offerings = offerings.filter(pk=offering_id)
+    offerings = _with_display_relations(
+        offerings.filter(register_rules.matchable_condition(on) & _request_condition(request, on))
+        .annotate(price_today=current_price(), fit=_fit(request))
+        .order_by(
+            "operating_form__preference_rank",
+            "-fit",
+            F("price_today").asc(nulls_last=True),
+            "unit__name",
+            "pk",
+        )
+    )
+    if limit is not None:
+        offerings = offerings[:limit]
+    return [
+        Candidate(offering, offering.price_today, _why_it_matches(request, offering), offering.fit)
+        for offering in offerings
+    ]
+
+
+def excluded_offerings(request: PlacementRequest, on: dt.date | None = None) -> list[Candidate]:
+    """Offerings of the service that do not match, each with the reasons why."""
     on = on or dt.date.today()
     checks = {
         f"need_{check.code}": ExpressionWrapper(
@@ -149,38 +210,39 @@ def match(request: PlacementRequest, on: dt.date | None = None) -> MatchResult:
         )
         for check in REQUEST_CHECKS
     }
-    offerings = (
+    offerings = _with_display_relations(
         register_rules.with_match_checks(_service_offerings(request), on)
+        .exclude(register_rules.matchable_condition(on) & _request_condition(request, on))
         .annotate(**checks, price_today=current_price())
-        .select_related("unit__provider", "unit__municipality", "operating_form", "service")
+        .order_by("unit__name", "pk")
     )
-    candidates, excluded = [], []
-    for offering in offerings:
-        reasons = register_rules.exclusion_reasons(offering) + [
-            str(check.reason)
-            for check in REQUEST_CHECKS
-            if not getattr(offering, f"need_{check.code}")
-        ]
-        candidate = Candidate(offering, offering.price_today)
-        if reasons:
-            candidate.reasons = reasons
-            excluded.append(candidate)
-        else:
-            candidate.reasons, candidate.fit = _why_it_matches(request, offering)
-            candidates.append(candidate)
-    candidates.sort(
-        key=lambda c: (
-            c.operating_form.preference_rank,
-            -c.fit,
-            c.daily_price if c.daily_price is not None else Decimal("Infinity"),
-            c.unit.name,
+    return [
+        Candidate(
+            offering,
+            offering.price_today,
+            register_rules.exclusion_reasons(offering)
+            + [
+                str(check.reason)
+                for check in REQUEST_CHECKS
+                if not getattr(offering, f"need_{check.code}")
+            ],
         )
-    )
-    excluded.sort(key=lambda c: c.unit.name)
-    return MatchResult(candidates, excluded)
+        for offering in offerings
+    ]
 
 
-def _why_it_matches(request: PlacementRequest, offering: UnitService) -> tuple[list[str], int]:
+# Officers see the best candidates first; the full list (hundreds for a common service in a
+# regional register) is one "show all" away.
+MATCH_LIMIT = 50
+
+
+def match(
+    request: PlacementRequest, on: dt.date | None = None, limit: int | None = MATCH_LIMIT
+) -> MatchResult:
+    return MatchResult(rank_candidates(request, on, limit), excluded_offerings(request, on))
+
+
+def _why_it_matches(request: PlacementRequest, offering: UnitService) -> list[str]:
     unit = offering.unit
     reasons = [
         str(
@@ -188,7 +250,6 @@ def _why_it_matches(request: PlacementRequest, offering: UnitService) -> tuple[l
             % {"service": offering.service.name, "form": offering.operating_form.name.lower()}
         )
     ]
-    fit = 0
     if request.person_birth_date:
         reasons.append(
             str(_("Age span %(low)s–%(high)s years") % {"low": unit.age_min, "high": unit.age_max})
@@ -196,13 +257,10 @@ def _why_it_matches(request: PlacementRequest, offering: UnitService) -> tuple[l
     if request.preferred_municipality_id and unit.municipality_id == (
         request.preferred_municipality_id
     ):
-        fit += 2
         reasons.append(str(_("In the preferred municipality")))
-    if request.language and request.language.lower() in [lang.lower() for lang in unit.languages]:
-        fit += 1
+    if request.language and request.language.lower() in unit.languages:
         reasons.append(str(_("Speaks %(language)s") % {"language": request.language}))
     if unit.available_places:
-        fit += 1
         reasons.append(str(_("%(count)s places available") % {"count": unit.available_places}))
     for flag, text in (
         (request.needs_co_morbidity, _("Takes co-morbidity")),
@@ -212,7 +270,7 @@ def _why_it_matches(request: PlacementRequest, offering: UnitService) -> tuple[l
     ):
         if flag:
             reasons.append(str(text))
-    return reasons, fit
+    return reasons
 
 
 # --- Price reasonableness ------------------------------------------------------------------

@@ -276,9 +276,7 @@ def send_recommendation(
     framework level is refused until the officer confirms it (accept_price_flag)."""
     request = _locked(request_id)
     rules.check_action("recommend", request, actor)
-    candidate = next(
-        (c for c in matching.match(request).candidates if c.offering.pk == offering_id), None
-    )
+    candidate = next(iter(matching.rank_candidates(request, offering_id=offering_id)), None)
     if candidate is None:
         raise ValidationError({"offering": _("The unit does not match this request.")})
     offering = candidate.offering
@@ -355,7 +353,7 @@ def lodge_deviation(actor: User, request_id: int, description: str) -> Deviation
     """An administration complains about Spink's handling of one of its requests."""
     description = _require_text(description, "description")
     request = _locked(request_id)
-    if not rules.is_owning_administration_worker(actor, request):
+    if not rules.may_lodge_deviation(actor, request):
         raise RuleViolation(
             _("Only a social worker of the request's administration can lodge a deviation."),
             "not_allowed",
@@ -366,7 +364,7 @@ def lodge_deviation(actor: User, request_id: int, description: str) -> Deviation
 
 
 def _spink_handler(actor: User, request: PlacementRequest) -> None:
-    if not (rules.is_team_officer(actor, request) or access.is_administrator(actor)):
+    if not rules.may_handle_deviations(actor, request):
         raise RuleViolation(
             _("Deviations are handled by Spink's placement officers."), "not_allowed"
         )

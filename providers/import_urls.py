@@ -1,5 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from providers import views_import
 
 app_name = "provider_import"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views_import.upload, name="upload"),
+    path("confirm/", views_import.confirm, name="confirm"),
+]

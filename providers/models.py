@@ -184,7 +184,8 @@ class Unit(models.Model):
     wheelchair_accessible = models.BooleanField(_("wheelchair accessible"), default=False)
     pets_allowed = models.BooleanField(_("pets allowed"), default=False)
     takes_eu_assignments = models.BooleanField(
-        _("takes EU mass-flight assignments"), default=False,
+        _("takes EU mass-flight assignments"),
+        default=False,
         help_text=_("Housing for persons assigned under the EU mass-flight directive."),
     )
     languages = ArrayField(
@@ -223,6 +224,7 @@ class Unit(models.Model):
         verbose_name = _("unit")
         verbose_name_plural = _("units")
         indexes = [
+            models.Index(fields=["name", "id"], name="unit_name"),  # the register's order
             models.Index(fields=["status", "name"], name="unit_status_name"),
             models.Index(fields=["municipality", "status"], name="unit_municipality_status"),
             GinIndex(name="unit_name_trgm", fields=["name"], opclasses=["gin_trgm_ops"]),

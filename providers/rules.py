@@ -17,7 +17,6 @@ from providers.models import Permit, PublicationStatus, Unit, UnitService
 from spink.errors import RuleViolation  # callers also import it from here
 
 
-
 # --- Publication workflow -----------------------------------------------------------------
 
 S = PublicationStatus

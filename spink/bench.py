@@ -51,12 +51,15 @@ def _use_bench_database() -> None:
 
 @dataclass
 class Scenario:
+    """A page (url, requested as username) or, when `call` is set, a function call."""
+
     name: str
     url: str
     username: str
     target_ms: float
     floor_sql: str | None = None
     floor_params: tuple = ()
+    call: Callable[[], object] | None = None
 
 
 @dataclass
@@ -116,9 +119,72 @@ FROM page ORDER BY page.name, page.id
 """
 
 
+# Matching's floor: every offering of the service with the register's and the request's
+# checks, ranked — the candidate list in one statement.
+MATCHING_FLOOR = """
+SELECT o.id, u.name, f.preference_rank,
+       (SELECT p.daily_price FROM providers_price p WHERE p.offering_id = o.id
+          AND p.valid_from <= CURRENT_DATE AND (p.valid_to IS NULL OR p.valid_to >= CURRENT_DATE)
+        ORDER BY p.valid_from DESC LIMIT 1) AS price
+FROM providers_unitservice o
+JOIN providers_unit u ON u.id = o.unit_id
+JOIN categories_operatingform f ON f.id = o.operating_form_id
+JOIN categories_service s ON s.id = o.service_id
+WHERE o.service_id = %s AND u.status = 'published'
+  AND NOT (f.code = 'direct' AND u.recommendation_stop)
+  AND NOT (f.code = 'framework' AND u.order_stop)
+  AND (NOT s.requires_permit OR f.code = 'own' OR EXISTS (
+        SELECT 1 FROM providers_permit pe JOIN providers_permit_services ps
+          ON ps.permit_id = pe.id
+        WHERE pe.unit_id = u.id AND ps.service_id = o.service_id
+          AND pe.valid_from <= CURRENT_DATE
+          AND (pe.valid_to IS NULL OR pe.valid_to >= CURRENT_DATE)
+          AND (pe.revoked_on IS NULL OR pe.revoked_on > CURRENT_DATE)))
+  AND u.age_min <= %s AND u.age_max >= %s AND u.gender IN ('any', %s)
+  AND (u.available_places IS NULL OR u.available_places > 0)
+ORDER BY f.preference_rank, price NULLS LAST, u.name
+"""
+
+
+def matching_scenarios() -> list[Scenario]:
+    from placements.identity import age_on
+    from placements.matching import MATCH_LIMIT, rank_candidates
+    from placements.models import PlacementRequest
+
+    request = (
+        PlacementRequest.objects.filter(service__code="hvb", person_birth_date__isnull=False)
+        .order_by("pk")
+        .first()
+    )
+    age = age_on(request.person_birth_date, request.wanted_start)
+    params = (request.service_id, age, age, request.person_gender)
+    total = len(rank_candidates(request))
+    return [
+        Scenario(
+            f"Matching: the {MATCH_LIMIT} best of {total} candidates (HVB, {request.reference})",
+            "",
+            "placering.barn",
+            50,
+            MATCHING_FLOOR + f" LIMIT {MATCH_LIMIT}",
+            params,
+            call=lambda: rank_candidates(request, limit=MATCH_LIMIT),
+        ),
+        Scenario(
+            f"Matching: all {total} candidates ranked (HVB, {request.reference})",
+            "",
+            "placering.barn",
+            50,
+            MATCHING_FLOOR,
+            params,
+            call=lambda: rank_candidates(request),
+        ),
+    ]
+
+
 def scenarios() -> list[Scenario]:
     search = "Fyren"
     return [
+        *matching_scenarios(),
         Scenario(
             "Register list (quality & control)",
             "/register/",
@@ -149,7 +215,6 @@ def scenarios() -> list[Scenario]:
 def measure(scenario: Scenario) -> Result:
     from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
 
     from spink.accounts.models import User
 
@@ -157,11 +222,21 @@ def measure(scenario: Scenario) -> Result:
     client.force_login(User.objects.get(username=scenario.username))
 
     def request() -> None:
+        if scenario.call is not None:
+            scenario.call()
+            return
         response = client.get(scenario.url, secure=True)
         if response.status_code != 200:
             raise RuntimeError(f"{scenario.url} answered {response.status_code}")
 
-    with CaptureQueriesContext(connection) as captured:
+    # Counted with an execute wrapper: the query log is reset at every request start.
+    executed = []
+
+    def count(execute, sql, params, many, context):
+        executed.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(count):
         request()
     samples = timed(request, RUNS)
     floor_p50 = floor_p95 = None
@@ -178,7 +253,7 @@ def measure(scenario: Scenario) -> Result:
         scenario,
         percentile(samples, 50),
         percentile(samples, 95),
-        len(captured.captured_queries),
+        len(executed),
         floor_p50,
         floor_p95,
     )

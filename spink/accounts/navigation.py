@@ -20,7 +20,11 @@ class NavItem:
 
 NAV_ITEMS: list[NavItem] = [
     NavItem(_("Home"), "home", None),
+    NavItem(_("My requests"), "placements:request-list", Capability.SUBMIT_PLACEMENT_REQUEST),
+    NavItem(_("Work queue"), "placements:queue", Capability.HANDLE_PLACEMENT_REQUEST),
     NavItem(_("Organisation"), "accounts:org-unit-list", Capability.VIEW_ORGANISATION),
+    NavItem(_("Provider register"), "providers:unit-list", Capability.VIEW_REGISTER),
+    NavItem(_("Framework agreements"), "providers:agreement-list", Capability.MANAGE_AGREEMENTS),
     NavItem(_("Service taxonomy"), "categories:service-list", None),
     NavItem(_("API documentation"), "api-docs", Capability.ADMINISTER),
 ]
@@ -32,6 +36,10 @@ def menu_for(user, current_path: str) -> list[dict]:
         if item.capability is not None and not has_capability(user, item.capability):
             continue
         url = reverse(item.url_name)
-        current = current_path == url if url == "/" else current_path.startswith(url)
-        items.append({"label": item.label, "url": url, "current": current})
+        matches = current_path == url if url == "/" else current_path.startswith(url)
+        items.append({"label": item.label, "url": url, "current": False, "matches": matches})
+    # Menu URLs nest (/register/ and /register/agreements/): only the closest is current.
+    matching = [entry for entry in items if entry.pop("matches")]
+    if matching:
+        max(matching, key=lambda entry: len(entry["url"]))["current"] = True
     return items

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from categories import taxonomy
+from placements import demo as placement_demo
 from providers import demo as register_demo
 from spink.accounts import demo
 
@@ -21,6 +22,12 @@ class Command(BaseCommand):
         units = register_demo.seed()
         self.stdout.write(
             f"Demo register: {units} units created." if units else "Demo register already there."
+        )
+        requests = placement_demo.seed()
+        self.stdout.write(
+            f"Demo placement requests: {requests} created."
+            if requests
+            else "Demo placement requests already there."
         )
         if settings.DEMO_MODE:
             self.stdout.write(f"Demo logins (password: {demo.DEMO_PASSWORD}):")

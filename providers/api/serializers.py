@@ -1,0 +1,331 @@
+"""Serializers of the register API. They validate input and hand it to providers.services;
+they never save a model themselves, and status and stops are not fields here (see the views'
+action endpoints).
+"""
+
+from __future__ import annotations
+
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from categories.models import CategoryArea, OperatingForm, Service, Subcategory
+from providers import services
+from providers.models import (
+    AgreementUnit,
+    FrameworkAgreement,
+    Permit,
+    Provider,
+    PublicationStatus,
+    Unit,
+    UnitService,
+)
+from providers.validators import normalise_org_number
+from spink.accounts.models import Municipality
+
+
+def _actor(serializer: serializers.Serializer):
+    return serializer.context["request"].user
+
+
+# --- Providers --------------------------------------------------------------------------------
+
+
+class ProviderSerializer(serializers.ModelSerializer):
+    corporate_group_name = serializers.CharField(
+        source="corporate_group.name", read_only=True, default=None
+    )
+    municipality_name = serializers.CharField(source="municipality.name", read_only=True)
+
+    class Meta:
+        model = Provider
+        fields = [
+            "id",
+            "legal_name",
+            "org_number",
+            "legal_form",
+            "corporate_group",
+            "corporate_group_name",
+            "municipality",
+            "municipality_name",
+            "contact_name",
+            "email",
+            "phone",
+            "street_address",
+            "postal_code",
+            "city",
+        ]
+
+    def validate_org_number(self, value: str) -> str:
+        return normalise_org_number(value)
+
+    def create(self, validated_data):
+        return services.create_provider(_actor(self), **validated_data)
+
+    def update(self, instance, validated_data):
+        return services.update_provider(_actor(self), instance, **validated_data)
+
+
+class ProviderBriefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Provider
+        fields = ["id", "legal_name", "org_number"]
+        read_only_fields = fields
+
+
+class MunicipalityBriefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Municipality
+        fields = ["id", "name", "code"]
+        read_only_fields = fields
+
+
+# --- Units ------------------------------------------------------------------------------------
+
+
+class OfferingSerializer(serializers.ModelSerializer):
+    service = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    operating_form = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    subcategories = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+    daily_price = serializers.SerializerMethodField(
+        help_text="The daily price (SEK) valid today; null when none is."
+    )
+
+    class Meta:
+        model = UnitService
+        fields = ["id", "service", "operating_form", "subcategories", "daily_price"]
+
+    @extend_schema_field(serializers.DecimalField(max_digits=9, decimal_places=2, allow_null=True))
+    def get_daily_price(self, offering: UnitService) -> str | None:
+        # `current_prices` is prefetched by the view (at most one price is valid on a day).
+        prices = getattr(offering, "current_prices", None)
+        if prices is None:
+            today = timezone.localdate()
+            prices = [
+                p
+                for p in offering.prices.all()
+                if p.valid_from <= today and (p.valid_to is None or today <= p.valid_to)
+            ]
+        return f"{prices[0].daily_price:.2f}" if prices else None
+
+
+class PermitSummarySerializer(serializers.ModelSerializer):
+    services = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+    valid_today = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Permit
+        fields = [
+            "id",
+            "permit_number",
+            "services",
+            "valid_from",
+            "valid_to",
+            "revoked_on",
+            "valid_today",
+        ]
+
+    def get_valid_today(self, permit: Permit) -> bool:
+        return permit.is_valid_on(timezone.localdate())
+
+
+class UnitSerializer(serializers.ModelSerializer):
+    """A unit as the API shows it (read only; writes use UnitWriteSerializer)."""
+
+    provider = ProviderBriefSerializer(read_only=True)
+    municipality = MunicipalityBriefSerializer(read_only=True)
+    offerings = OfferingSerializer(many=True, read_only=True)
+    permits = PermitSummarySerializer(many=True, read_only=True)
+    matchable = serializers.BooleanField(
+        read_only=True,
+        help_text="Whether placement officers are shown the unit today (the register's rules).",
+    )
+
+    class Meta:
+        model = Unit
+        fields = [
+            "id",
+            "name",
+            "provider",
+            "street_address",
+            "postal_code",
+            "city",
+            "municipality",
+            "description",
+            "age_min",
+            "age_max",
+            "gender",
+            "co_morbidity",
+            "protected_housing_suitable",
+            "wheelchair_accessible",
+            "pets_allowed",
+            "languages",
+            "places",
+            "available_places",
+            "status",
+            "recommendation_stop",
+            "order_stop",
+            "offerings",
+            "matchable",
+            "permits",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class UnitWriteSerializer(serializers.ModelSerializer):
+    """Unit details. Status and stops are not here: they have their own endpoints."""
+
+    class Meta:
+        model = Unit
+        fields = [
+            "provider",
+            "name",
+            "street_address",
+            "postal_code",
+            "city",
+            "municipality",
+            "description",
+            "age_min",
+            "age_max",
+            "gender",
+            "co_morbidity",
+            "protected_housing_suitable",
+            "wheelchair_accessible",
+            "pets_allowed",
+            "languages",
+            "places",
+            "available_places",
+        ]
+
+    def create(self, validated_data):
+        return services.create_unit(_actor(self), **validated_data)
+
+    def update(self, instance, validated_data):
+        return services.update_unit(_actor(self), instance, **validated_data)
+
+
+class OfferingWriteSerializer(serializers.Serializer):
+    service = serializers.SlugRelatedField(slug_field="code", queryset=Service.objects.all())
+    operating_form = serializers.SlugRelatedField(
+        slug_field="code", queryset=OperatingForm.objects.all()
+    )
+    subcategories = serializers.SlugRelatedField(
+        slug_field="code", queryset=Subcategory.objects.all(), many=True, required=False
+    )
+
+    def save(self, unit: Unit) -> UnitService:
+        data = self.validated_data
+        return services.set_offering(
+            _actor(self),
+            unit,
+            data["service"],
+            data["operating_form"],
+            data.get("subcategories", []),
+        )
+
+
+class StatusChangeSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=PublicationStatus.choices)
+    # Not required here: the services refuse a change without a reason, with their message.
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000)
+
+
+class StopSerializer(serializers.Serializer):
+    stop = serializers.BooleanField(help_text="true decides the stop, false lifts it.")
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000)
+
+
+# --- Agreements -------------------------------------------------------------------------------
+
+
+class AgreementSerializer(serializers.ModelSerializer):
+    area = serializers.SlugRelatedField(slug_field="code", queryset=CategoryArea.objects.all())
+    services = serializers.SlugRelatedField(
+        slug_field="code", queryset=Service.objects.all(), many=True
+    )
+    unit_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = FrameworkAgreement
+        fields = [
+            "id",
+            "name",
+            "reference",
+            "area",
+            "services",
+            "valid_from",
+            "valid_to",
+            "is_open",
+            "unit_count",
+        ]
+
+    def create(self, validated_data):
+        covered = validated_data.pop("services")
+        return services.save_agreement(_actor(self), FrameworkAgreement(**validated_data), covered)
+
+    def update(self, instance, validated_data):
+        covered = validated_data.pop("services", None)
+        for name, value in validated_data.items():
+            setattr(instance, name, value)
+        return services.save_agreement(_actor(self), instance, covered)
+
+
+class AdmissionSerializer(serializers.ModelSerializer):
+    unit = serializers.PrimaryKeyRelatedField(queryset=Unit.objects.all())
+
+    class Meta:
+        model = AgreementUnit
+        fields = ["id", "unit", "admitted_on", "ended_on"]
+        read_only_fields = ["id", "ended_on"]
+        # The (agreement, unit) uniqueness is the service's business: it keeps an existing link.
+        validators: list = []
+
+    def save(self, agreement: FrameworkAgreement) -> AgreementUnit:
+        data = self.validated_data
+        self.instance = services.admit_unit(
+            _actor(self), agreement, data["unit"], data["admitted_on"]
+        )
+        return self.instance
+
+
+# --- Import -----------------------------------------------------------------------------------
+
+
+class ImportRequestSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="CSV or XLSX; see providers/importer.py for columns.")
+    dry_run = serializers.BooleanField(
+        default=False, help_text="Check every row and report, importing nothing."
+    )
+
+
+class CellErrorSerializer(serializers.Serializer):
+    column = serializers.CharField()
+    message = serializers.CharField()
+
+
+class RowActionSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    text = serializers.CharField()
+
+
+class RowResultSerializer(serializers.Serializer):
+    row = serializers.IntegerField()
+    org_number = serializers.CharField()
+    unit_name = serializers.CharField()
+    service = serializers.CharField()
+    actions = RowActionSerializer(many=True)
+    errors = CellErrorSerializer(many=True)
+
+
+class ImportReportSerializer(serializers.Serializer):
+    agreement_reference = serializers.CharField()
+    filename = serializers.CharField()
+    dry_run = serializers.BooleanField()
+    imported = serializers.BooleanField()
+    ok = serializers.BooleanField()
+    file_error = serializers.CharField()
+    error_count = serializers.IntegerField()
+    ignored_columns = serializers.ListField(child=serializers.CharField())
+    summary = serializers.DictField(child=serializers.IntegerField())
+    rows = RowResultSerializer(many=True)

@@ -1,0 +1,357 @@
+"""The register API: providers, units and framework agreements.
+
+Reads go through providers.selectors (the role's register scope: a unit outside it answers
+404); writes go through providers.services; status and stops change only through the action
+endpoints, which call the services that apply providers.rules.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
+from django.db.models import Exists, OuterRef, Prefetch
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import exception_handler, set_rollback
+
+from providers import importer, rules, selectors, services
+from providers.api.filters import ProviderApiFilter, UnitApiFilter
+from providers.api.serializers import (
+    AdmissionSerializer,
+    AgreementSerializer,
+    ImportReportSerializer,
+    ImportRequestSerializer,
+    OfferingWriteSerializer,
+    ProviderSerializer,
+    StatusChangeSerializer,
+    StopSerializer,
+    UnitSerializer,
+    UnitWriteSerializer,
+)
+from providers.models import Permit
+from spink.accounts.access import Capability
+
+
+def register_exception_handler(exc, context):
+    """Refusals from the register's rules and services are the client's error (400)."""
+    if isinstance(exc, rules.RuleViolation):
+        set_rollback()
+        return Response(
+            {"detail": str(exc.message), "code": exc.code}, status=status.HTTP_400_BAD_REQUEST
+        )
+    if isinstance(exc, DjangoValidationError):
+        set_rollback()
+        if hasattr(exc, "error_dict"):
+            detail = {
+                ("non_field_errors" if field == "__all__" else field): messages
+                for field, messages in exc.message_dict.items()
+            }
+        else:
+            detail = {"non_field_errors": exc.messages}
+        return Response(detail, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, IntegrityError):
+        # Two requests racing for the same unique value: the loser is told, not a 500.
+        set_rollback()
+        return Response(
+            {
+                "detail": _("The change conflicts with another change. Try again."),
+                "code": "conflict",
+            },
+            status=status.HTTP_409_CONFLICT,
+        )
+    return exception_handler(exc, context)
+
+
+class RegisterViewMixin:
+    """Capability per action (read by RolePermission) and the register's error mapping."""
+
+    action_capabilities: dict[str, Capability] = {}
+    default_capability = Capability.VIEW_REGISTER
+
+    @property
+    def required_capability(self) -> Capability:
+        return self.action_capabilities.get(self.action, self.default_capability)
+
+    def get_exception_handler(self):
+        return register_exception_handler
+
+
+ERROR_RESPONSES = {
+    400: OpenApiResponse(description="Invalid input or refused by the register's rules."),
+    403: OpenApiResponse(description="The role may not do this."),
+    404: OpenApiResponse(description="No such unit in the caller's register scope."),
+}
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Units in the caller's register scope"),
+    retrieve=extend_schema(summary="One unit", responses={200: UnitSerializer, **ERROR_RESPONSES}),
+    create=extend_schema(
+        summary="Create a unit (as a draft)",
+        request=UnitWriteSerializer,
+        responses={201: UnitSerializer, **ERROR_RESPONSES},
+    ),
+    update=extend_schema(
+        request=UnitWriteSerializer, responses={200: UnitSerializer, **ERROR_RESPONSES}
+    ),
+    partial_update=extend_schema(
+        request=UnitWriteSerializer, responses={200: UnitSerializer, **ERROR_RESPONSES}
+    ),
+)
+class UnitViewSet(
+    RegisterViewMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Units (verksamheter). Quality & control and procurement see every unit; those who
+    place see matchable units only; a unit outside the caller's scope answers 404."""
+
+    serializer_class = UnitSerializer
+    filterset_class = UnitApiFilter
+    lookup_value_regex = r"\d+"
+    action_capabilities = {
+        "create": Capability.EDIT_REGISTER,
+        "update": Capability.EDIT_REGISTER,
+        "partial_update": Capability.EDIT_REGISTER,
+        "offerings": Capability.EDIT_REGISTER,
+        "change_status": Capability.EDIT_REGISTER,
+        "recommendation_stop": Capability.EDIT_REGISTER,
+        "order_stop": Capability.DECIDE_ORDER_STOP,
+    }
+
+    def get_queryset(self):
+        on = timezone.localdate()
+        return (
+            selectors.visible_units(self.request.user, on)
+            .prefetch_related(
+                Prefetch(
+                    "offerings__prices",
+                    queryset=selectors.current_prices(on),
+                    to_attr="current_prices",
+                ),
+                "offerings__subcategories",
+                Prefetch("permits", queryset=Permit.objects.prefetch_related("services")),
+            )
+            .annotate(matchable=Exists(rules.matchable_offerings(on).filter(unit=OuterRef("pk"))))
+            .order_by("name", "pk")
+        )
+
+    def get_serializer_class(self):
+        if self.action in ("create", "update", "partial_update"):
+            return UnitWriteSerializer
+        return UnitSerializer
+
+    def _shown(self, unit_id: int, status_code: int = status.HTTP_200_OK) -> Response:
+        unit = self.get_queryset().get(pk=unit_id)
+        return Response(
+            UnitSerializer(unit, context=self.get_serializer_context()).data, status=status_code
+        )
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        unit = serializer.save()
+        return self._shown(unit.pk, status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        serializer = self.get_serializer(
+            self.get_object(), data=request.data, partial=kwargs.pop("partial", False)
+        )
+        serializer.is_valid(raise_exception=True)
+        unit = serializer.save()
+        return self._shown(unit.pk)
+
+    @extend_schema(
+        summary="Offer a service in an operating form (the matrix decides what is allowed)",
+        request=OfferingWriteSerializer,
+        responses={200: UnitSerializer, **ERROR_RESPONSES},
+    )
+    @action(detail=True, methods=["post"])
+    def offerings(self, request, pk=None):
+        unit = self.get_object()
+        serializer = OfferingWriteSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        serializer.save(unit)
+        return self._shown(unit.pk)
+
+    @extend_schema(
+        summary="Move the unit through the publication workflow",
+        request=StatusChangeSerializer,
+        responses={200: UnitSerializer, **ERROR_RESPONSES},
+    )
+    @action(detail=True, methods=["post"], url_path="status")
+    def change_status(self, request, pk=None):
+        unit = self.get_object()
+        serializer = StatusChangeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.change_status(
+            unit.pk,
+            serializer.validated_data["status"],
+            actor=request.user,
+            reason=serializer.validated_data["reason"],
+        )
+        return self._shown(unit.pk)
+
+    @extend_schema(
+        summary="Decide or lift a recommendation stop (direct-procurement units)",
+        request=StopSerializer,
+        responses={200: UnitSerializer, **ERROR_RESPONSES},
+    )
+    @action(detail=True, methods=["post"], url_path="recommendation-stop")
+    def recommendation_stop(self, request, pk=None):
+        unit = self.get_object()
+        serializer = StopSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.set_recommendation_stop(
+            unit.pk,
+            serializer.validated_data["stop"],
+            actor=request.user,
+            reason=serializer.validated_data["reason"],
+        )
+        return self._shown(unit.pk)
+
+    @extend_schema(
+        summary="Decide or lift a temporary order stop (framework units; procurement)",
+        request=StopSerializer,
+        responses={200: UnitSerializer, **ERROR_RESPONSES},
+    )
+    @action(detail=True, methods=["post"], url_path="order-stop")
+    def order_stop(self, request, pk=None):
+        unit = self.get_object()
+        serializer = StopSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.set_order_stop(
+            unit.pk,
+            serializer.validated_data["stop"],
+            actor=request.user,
+            reason=serializer.validated_data["reason"],
+        )
+        return self._shown(unit.pk)
+
+
+class ProviderViewSet(
+    RegisterViewMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Providers (utförare) in the caller's register scope: those with a unit they may see."""
+
+    serializer_class = ProviderSerializer
+    filterset_class = ProviderApiFilter
+    lookup_value_regex = r"\d+"
+    action_capabilities = {
+        "create": Capability.EDIT_REGISTER,
+        "update": Capability.EDIT_REGISTER,
+        "partial_update": Capability.EDIT_REGISTER,
+    }
+
+    def get_queryset(self):
+        return selectors.visible_providers(self.request.user).order_by("legal_name", "pk")
+
+
+@extend_schema_view(
+    create=extend_schema(responses={201: AgreementSerializer, **ERROR_RESPONSES}),
+)
+class AgreementViewSet(
+    RegisterViewMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Framework agreements (ramavtal), owned by procurement."""
+
+    serializer_class = AgreementSerializer
+    lookup_value_regex = r"\d+"
+    filterset_fields = ["is_open"]
+    default_capability = Capability.VIEW_FULL_REGISTER
+    action_capabilities = {
+        "create": Capability.MANAGE_AGREEMENTS,
+        "update": Capability.MANAGE_AGREEMENTS,
+        "partial_update": Capability.MANAGE_AGREEMENTS,
+        "admit": Capability.MANAGE_AGREEMENTS,
+        "import_units": Capability.MANAGE_AGREEMENTS,
+    }
+
+    def get_queryset(self):
+        return selectors.agreements().order_by("-valid_from", "name", "pk")
+
+    def _shown(self, agreement_id: int, status_code: int) -> Response:
+        agreement = self.get_queryset().get(pk=agreement_id)
+        return Response(self.get_serializer(agreement).data, status=status_code)
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return self._shown(serializer.save().pk, status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        serializer = self.get_serializer(
+            self.get_object(), data=request.data, partial=kwargs.pop("partial", False)
+        )
+        serializer.is_valid(raise_exception=True)
+        return self._shown(serializer.save().pk, status.HTTP_200_OK)
+
+    @extend_schema(
+        summary="Admit a unit to the agreement (on its start, or 1 Jan / 1 Jul if open)",
+        request=AdmissionSerializer,
+        responses={201: AdmissionSerializer, **ERROR_RESPONSES},
+    )
+    @action(detail=True, methods=["post"], url_path="units")
+    def admit(self, request, pk=None):
+        agreement = self.get_object()
+        serializer = AdmissionSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        serializer.save(agreement)
+        return Response(serializer.data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Import the agreement's units and prices from a CSV or XLSX file",
+        description=(
+            "All or nothing: every row is checked and, if any is wrong, nothing is imported "
+            "and the report lists every error. With dry_run nothing is imported either way. "
+            "201: imported; 200: clean dry run; 400: errors (see the report)."
+        ),
+        request={"multipart/form-data": ImportRequestSerializer},
+        responses={
+            200: ImportReportSerializer,
+            201: ImportReportSerializer,
+            400: ImportReportSerializer,
+            403: OpenApiResponse(description="The role may not manage agreements."),
+        },
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="import",
+        parser_classes=[MultiPartParser, FormParser],
+    )
+    def import_units(self, request, pk=None):
+        agreement = self.get_object()
+        serializer = ImportRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        report = importer.import_upload(
+            agreement,
+            serializer.validated_data["file"],
+            actor=request.user,
+            dry_run=serializer.validated_data["dry_run"],
+        )
+        if report.has_errors:
+            code = status.HTTP_400_BAD_REQUEST
+        elif report.imported:
+            code = status.HTTP_201_CREATED
+        else:
+            code = status.HTTP_200_OK
+        return Response(ImportReportSerializer(report).data, status=code)

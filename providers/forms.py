@@ -1,0 +1,205 @@
+"""Forms of the register UI. They only collect input: providers.services saves it and
+providers.rules decides whether a change is allowed (their refusals become form errors).
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from categories.models import OperatingForm, Service, Subcategory
+from providers import rules
+from providers.models import FrameworkAgreement, Provider, PublicationStatus, Unit
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
+def reason_field(label) -> forms.CharField:
+    # Not required by the form: the services refuse a change without a reason, and their
+    # message is the one shown, so the rule lives in one place. It is marked required for
+    # the user all the same.
+    field = forms.CharField(
+        label=label,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "aria-required": "true"}),
+    )
+    field.reason_required = True
+    return field
+
+
+def add_refusal(form: forms.Form, error: rules.RuleViolation | ValidationError) -> None:
+    """Show a refusal from providers.rules or providers.services on the form."""
+    if isinstance(error, rules.RuleViolation):
+        form.add_error(None, str(error.message))
+    elif hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+# --- Status and stops ---------------------------------------------------------------------------
+
+
+class StatusForm(forms.Form):
+    to_status = forms.ChoiceField(
+        label=_("New status"), choices=PublicationStatus.choices, widget=forms.RadioSelect
+    )
+    reason = reason_field(_("Reason for the status change"))
+
+    def __init__(self, *args, unit: Unit, **kwargs):
+        kwargs.setdefault("prefix", "status")
+        super().__init__(*args, **kwargs)
+        # Offer only the workflow's next steps; any status is accepted so that a stale or
+        # forged choice is refused by the rules with their own message.
+        self.fields["to_status"].widget.choices = [
+            (status, PublicationStatus(status).label) for status in rules.allowed_transitions(unit)
+        ]
+
+
+class StopForm(forms.Form):
+    stop = forms.TypedChoiceField(
+        choices=[("1", "1"), ("0", "0")],
+        coerce=lambda value: value == "1",
+        widget=forms.HiddenInput,
+    )
+
+    def __init__(self, *args, active: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.active = active
+        self.fields["stop"].initial = "0" if active else "1"
+
+
+class RecommendationStopForm(StopForm):
+    reason = reason_field(_("Reason for the recommendation stop decision"))
+
+    def __init__(self, *args, unit: Unit, **kwargs):
+        kwargs.setdefault("prefix", "recommendation")
+        super().__init__(*args, active=unit.recommendation_stop, **kwargs)
+
+
+class OrderStopForm(StopForm):
+    reason = reason_field(_("Reason for the order stop decision"))
+
+    def __init__(self, *args, unit: Unit, **kwargs):
+        kwargs.setdefault("prefix", "order")
+        super().__init__(*args, active=unit.order_stop, **kwargs)
+
+
+# --- Providers, units and offerings -------------------------------------------------------------
+
+
+class ProviderForm(forms.ModelForm):
+    class Meta:
+        model = Provider
+        fields = [
+            "legal_name",
+            "org_number",
+            "legal_form",
+            "corporate_group",
+            "municipality",
+            "contact_name",
+            "email",
+            "phone",
+            "street_address",
+            "postal_code",
+            "city",
+        ]
+
+
+class UnitForm(forms.ModelForm):
+    class Meta:
+        model = Unit
+        fields = [
+            "name",
+            "street_address",
+            "postal_code",
+            "city",
+            "municipality",
+            "description",
+            "age_min",
+            "age_max",
+            "gender",
+            "co_morbidity",
+            "protected_housing_suitable",
+            "wheelchair_accessible",
+            "pets_allowed",
+            "takes_eu_assignments",
+            "languages",
+            "places",
+            "available_places",
+        ]
+        widgets = {"description": forms.Textarea(attrs={"rows": 4})}
+
+    def clean(self):
+        # The database constraints would only say "constraint violated"; name the field instead.
+        data = super().clean()
+        age_min, age_max = data.get("age_min"), data.get("age_max")
+        if age_min is not None and age_max is not None and age_max < age_min:
+            self.add_error("age_max", _("The oldest age cannot be below the youngest age."))
+        places, available = data.get("places"), data.get("available_places")
+        if places is not None and available is not None and available > places:
+            self.add_error(
+                "available_places", _("Available places cannot exceed the number of places.")
+            )
+        return data
+
+
+class SubcategoryChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Subcategory) -> str:
+        return f"{obj.service.name}: {obj.name}"
+
+
+class OfferingForm(forms.Form):
+    service = forms.ModelChoiceField(
+        label=_("Service"), queryset=Service.objects.filter(is_active=True)
+    )
+    operating_form = forms.ModelChoiceField(
+        label=_("Operating form"), queryset=OperatingForm.objects.all()
+    )
+    subcategories = SubcategoryChoiceField(
+        label=_("Subcategories"),
+        queryset=Subcategory.objects.filter(is_active=True).select_related("service"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Only subcategories of the chosen service."),
+    )
+
+
+# --- Framework agreements -----------------------------------------------------------------------
+
+
+class AgreementForm(forms.ModelForm):
+    class Meta:
+        model = FrameworkAgreement
+        fields = ["name", "reference", "area", "services", "valid_from", "valid_to", "is_open"]
+        widgets = {
+            "services": forms.CheckboxSelectMultiple,
+            "valid_from": DateInput,
+            "valid_to": DateInput,
+        }
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("valid_from"), data.get("valid_to")
+        if start and end and end < start:
+            self.add_error("valid_to", _("The agreement cannot end before it starts."))
+        return data
+
+
+class AdmitUnitForm(forms.Form):
+    unit = forms.ModelChoiceField(label=_("Unit to admit"), queryset=Unit.objects.none())
+    admitted_on = forms.DateField(label=_("Admitted on"), widget=DateInput)
+
+    def __init__(self, *args, units, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].queryset = units
+        self.fields["unit"].label_from_instance = lambda unit: (
+            f"{unit.name} – {unit.provider.legal_name}"
+        )

@@ -1,0 +1,511 @@
+"""Browser views of the provider register.
+
+Thin on purpose: reads come from providers.selectors (always scoped to the user's register),
+writes go through providers.services, and providers.rules decides what is allowed. A refusal
+is shown on the form it came from; nothing here re-checks a rule.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from providers import rules, selectors, services
+from providers.filters import ProviderFilter, UnitFilter
+from providers.forms import (
+    AdmitUnitForm,
+    AgreementForm,
+    OfferingForm,
+    OrderStopForm,
+    ProviderForm,
+    RecommendationStopForm,
+    StatusForm,
+    UnitForm,
+    add_refusal,
+)
+from providers.models import Permit, PublicationStatus, Unit, UnitService
+from spink.accounts import access
+from spink.accounts.access import Capability
+from spink.accounts.views import require_capability
+
+PAGE_SIZE = 50
+RESULTS_TARGET = "register-results"  # the id of the region htmx swaps on the register page
+
+
+def _can(request: HttpRequest, capability: Capability) -> bool:
+    return access.has_capability(request.user, capability)
+
+
+def _can_view_agreements(request: HttpRequest) -> bool:
+    return _can(request, Capability.VIEW_FULL_REGISTER) or _can(
+        request, Capability.MANAGE_AGREEMENTS
+    )
+
+
+def _wants_results_only(request: HttpRequest) -> bool:
+    # A history restore after a cache miss needs the whole page, not the fragment.
+    htmx = getattr(request, "htmx", None)
+    return bool(htmx and htmx.target == RESULTS_TARGET and not htmx.history_restore_request)
+
+
+# --- Register list -------------------------------------------------------------------------------
+
+
+@login_required
+def unit_list(request: HttpRequest) -> HttpResponse:
+    require_capability(request, Capability.VIEW_REGISTER)
+    filterset = UnitFilter(
+        request.GET, queryset=selectors.visible_units(request.user), request=request
+    )
+    page = Paginator(filterset.qs.order_by("name", "pk"), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    results_only = _wants_results_only(request)
+    context = {
+        "filter": filterset,
+        "page": page,
+        "results_only": results_only,
+        "full_register": _can(request, Capability.VIEW_FULL_REGISTER),
+        "can_edit": _can(request, Capability.EDIT_REGISTER),
+        "can_view_agreements": _can_view_agreements(request),
+    }
+    template = (
+        "providers/includes/unit_results.html" if results_only else "providers/unit_list.html"
+    )
+    response = render(request, template, context)
+    patch_vary_headers(response, ["HX-Request", "HX-Target"])
+    return response
+
+
+# --- Unit detail, status and stops ---------------------------------------------------------------
+
+
+def permit_state(permit: Permit, on: dt.date) -> str:
+    if permit.is_valid_on(on):
+        return _("Valid")
+    if permit.revoked_on is not None and permit.revoked_on <= on:
+        return _("Revoked")
+    if permit.valid_from > on:
+        return _("Not yet valid")
+    return _("Expired")
+
+
+def _display_value(field, value, related_names: dict) -> str:
+    if value is None or value == "" or value == []:
+        return "–"
+    if field.is_relation:
+        return related_names.get(field, {}).get(value, str(value))
+    if field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    return str(value)
+
+
+def _readable_history(entries: list[dict]) -> list[dict]:
+    """Field history with choice labels and related names instead of raw stored values."""
+    ids = defaultdict(set)
+    for entry in entries:
+        for change in entry["changes"]:
+            field = Unit._meta.get_field(change["name"])
+            if field.is_relation:
+                ids[field].update(v for v in (change["old"], change["new"]) if v is not None)
+    related_names = {
+        field: {obj.pk: str(obj) for obj in field.related_model.objects.filter(pk__in=pks)}
+        for field, pks in ids.items()
+    }
+    for entry in entries:
+        for change in entry["changes"]:
+            field = Unit._meta.get_field(change["name"])
+            change["old_display"] = _display_value(field, change["old"], related_names)
+            change["new_display"] = _display_value(field, change["new"], related_names)
+    return entries
+
+
+def _render_unit_detail(request: HttpRequest, pk: int, status: int = 200, **forms) -> HttpResponse:
+    unit = selectors.unit_page(request.user, pk)
+    today = timezone.localdate()
+    can_edit = _can(request, Capability.EDIT_REGISTER)
+    can_order_stop = _can(request, Capability.DECIDE_ORDER_STOP)
+    context = {
+        "unit": unit,
+        "permits": [(permit, permit_state(permit, today)) for permit in unit.permits.all()],
+        "events": selectors.unit_events(unit),
+        "history": _readable_history(selectors.unit_field_history(unit)),
+        "can_edit": can_edit,
+        "can_order_stop": can_order_stop,
+        "can_view_agreements": _can_view_agreements(request),
+        "full_register": _can(request, Capability.VIEW_FULL_REGISTER),
+    }
+    if can_edit:
+        context["status_form"] = forms.get("status_form") or StatusForm(unit=unit)
+        context["recommendation_form"] = forms.get("recommendation_form") or RecommendationStopForm(
+            unit=unit
+        )
+    if can_order_stop:
+        context["order_form"] = forms.get("order_form") or OrderStopForm(unit=unit)
+    return render(request, "providers/unit_detail.html", context, status=status)
+
+
+@login_required
+def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    require_capability(request, Capability.VIEW_REGISTER)
+    return _render_unit_detail(request, pk)
+
+
+def _scoped_unit(request: HttpRequest, pk: int) -> Unit:
+    return get_object_or_404(selectors.visible_units(request.user), pk=pk)
+
+
+@login_required
+@require_POST
+def unit_status(request: HttpRequest, pk: int) -> HttpResponse:
+    require_capability(request, Capability.EDIT_REGISTER)
+    unit = _scoped_unit(request, pk)
+    form = StatusForm(request.POST, unit=unit)
+    if form.is_valid():
+        to_status = form.cleaned_data["to_status"]
+        try:
+            services.change_status(
+                unit.pk, to_status, actor=request.user, reason=form.cleaned_data["reason"]
+            )
+        except (rules.RuleViolation, ValidationError) as error:
+            add_refusal(form, error)
+        else:
+            messages.success(
+                request,
+                _("The status is now “%(status)s”.")
+                % {"status": PublicationStatus(to_status).label},
+            )
+            return redirect("providers:unit-detail", pk=unit.pk)
+    return _render_unit_detail(request, pk, status=400, status_form=form)
+
+
+def _decide_stop(request, pk, *, capability, form_class, context_name, decide, done):
+    require_capability(request, capability)
+    unit = _scoped_unit(request, pk)
+    form = form_class(request.POST, unit=unit)
+    if form.is_valid():
+        stop = form.cleaned_data["stop"]
+        try:
+            decide(unit.pk, stop, actor=request.user, reason=form.cleaned_data["reason"])
+        except (rules.RuleViolation, ValidationError) as error:
+            add_refusal(form, error)
+        else:
+            messages.success(request, done[stop])
+            return redirect("providers:unit-detail", pk=unit.pk)
+    return _render_unit_detail(request, pk, status=400, **{context_name: form})
+
+
+@login_required
+@require_POST
+def unit_recommendation_stop(request: HttpRequest, pk: int) -> HttpResponse:
+    return _decide_stop(
+        request,
+        pk,
+        capability=Capability.EDIT_REGISTER,
+        form_class=RecommendationStopForm,
+        context_name="recommendation_form",
+        decide=services.set_recommendation_stop,
+        done={
+            True: _("Recommendation stop decided."),
+            False: _("Recommendation stop lifted."),
+        },
+    )
+
+
+@login_required
+@require_POST
+def unit_order_stop(request: HttpRequest, pk: int) -> HttpResponse:
+    return _decide_stop(
+        request,
+        pk,
+        capability=Capability.DECIDE_ORDER_STOP,
+        form_class=OrderStopForm,
+        context_name="order_form",
+        decide=services.set_order_stop,
+        done={True: _("Temporary order stop decided."), False: _("Order stop lifted.")},
+    )
+
+
+# --- Unit editing and offerings -----------------------------------------------------------------
+
+
+@login_required
+def unit_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    require_capability(request, Capability.EDIT_REGISTER)
+    unit = _scoped_unit(request, pk)
+    heading_name = unit.name  # binding the form overwrites the instance's fields
+    form = UnitForm(request.POST or None, instance=unit)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_unit(request.user, unit, **form.cleaned_data)
+        except ValidationError as error:
+            add_refusal(form, error)
+        else:
+            messages.success(request, _("The unit was saved."))
+            return redirect("providers:unit-detail", pk=unit.pk)
+    status = 400 if form.errors else 200
+    return render(
+        request,
+        "providers/unit_form.html",
+        {"form": form, "unit": unit, "provider": unit.provider, "heading_name": heading_name},
+        status=status,
+    )
+
+
+@login_required
+def unit_create(request: HttpRequest, pk: int) -> HttpResponse:
+    require_capability(request, Capability.EDIT_REGISTER)
+    provider = get_object_or_404(selectors.visible_providers(request.user), pk=pk)
+    form = UnitForm(request.POST or None, initial={"municipality": provider.municipality_id})
+    if request.method == "POST" and form.is_valid():
+        try:
+            unit = services.create_unit(request.user, provider=provider, **form.cleaned_data)
+        except ValidationError as error:
+            add_refusal(form, error)
+        else:
+            messages.success(
+                request, _("The unit was created as a draft. Add the services it offers.")
+            )
+            return redirect("providers:unit-offerings", pk=unit.pk)
+    status = 400 if form.errors else 200
+    return render(
+        request, "providers/unit_form.html", {"form": form, "provider": provider}, status=status
+    )
+
+
+def _render_offerings(request, unit: Unit, form: OfferingForm, status: int = 200):
+    return render(
+        request,
+        "providers/unit_offerings.html",
+        {"unit": unit, "offerings": unit.offerings.all(), "form": form},
+        status=status,
+    )
+
+
+@login_required
+def unit_offerings(request: HttpRequest, pk: int) -> HttpResponse:
+    require_capability(request, Capability.EDIT_REGISTER)
+    unit = _scoped_unit(request, pk)
+    if request.method != "POST":
+        return _render_offerings(request, unit, OfferingForm())
+    form = OfferingForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.set_offering(
+                request.user, unit, data["service"], data["operating_form"], data["subcategories"]
+            )
+        except ValidationError as error:
+            add_refusal(form, error)
+        else:
+            messages.success(
+                request,
+                _("%(service)s (%(form)s) is now offered.")
+                % {"service": data["service"].name, "form": data["operating_form"].name},
+            )
+            return redirect("providers:unit-offerings", pk=unit.pk)
+    return _render_offerings(request, unit, form, status=400)
+
+
+@login_required
+@require_POST
+def unit_offering_remove(request: HttpRequest, pk: int, offering_pk: int) -> HttpResponse:
+    require_capability(request, Capability.EDIT_REGISTER)
+    unit = _scoped_unit(request, pk)
+    offering = get_object_or_404(
+        UnitService.objects.select_related("service", "operating_form"), unit=unit, pk=offering_pk
+    )
+    services.remove_offering(request.user, offering)
+    messages.success(
+        request,
+        _("%(service)s (%(form)s) was removed.")
+        % {"service": offering.service.name, "form": offering.operating_form.name},
+    )
+    return redirect("providers:unit-offerings", pk=unit.pk)
+
+
+# --- Providers ----------------------------------------------------------------------------------
+
+
+@login_required
+def provider_list(request: HttpRequest) -> HttpResponse:
+    require_capability(request, Capability.VIEW_FULL_REGISTER)
+    filterset = ProviderFilter(
+        request.GET, queryset=selectors.visible_providers(request.user), request=request
+    )
+    page = Paginator(filterset.qs.order_by("legal_name", "pk"), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "providers/provider_list.html",
+        {"filter": filterset, "page": page, "can_edit": _can(request, Capability.EDIT_REGISTER)},
+    )
+
+
+@login_required
+def provider_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    require_capability(request, Capability.VIEW_REGISTER)
+    provider = get_object_or_404(selectors.visible_providers(request.user), pk=pk)
+    full_register = _can(request, Capability.VIEW_FULL_REGISTER)
+    return render(
+        request,
+        "providers/provider_detail.html",
+        {
+            "provider": provider,
+            "units": selectors.provider_units(request.user, provider),
+            # Board members and signatories are for the control work, not for placing.
+            "people": provider.people.all() if full_register else None,
+            "full_register": full_register,
+            "can_edit": _can(request, Capability.EDIT_REGISTER),
+        },
+    )
+
+
+def _provider_form(request: HttpRequest, provider=None) -> HttpResponse:
+    require_capability(request, Capability.EDIT_REGISTER)
+    heading_name = provider.legal_name if provider else ""
+    form = ProviderForm(request.POST or None, instance=provider)
+    if request.method == "POST" and form.is_valid():
+        try:
+            if provider is None:
+                provider = services.create_provider(request.user, **form.cleaned_data)
+            else:
+                services.update_provider(request.user, provider, **form.cleaned_data)
+        except ValidationError as error:
+            add_refusal(form, error)
+        else:
+            messages.success(request, _("The provider was saved."))
+            return redirect("providers:provider-detail", pk=provider.pk)
+    status = 400 if form.errors else 200
+    return render(
+        request,
+        "providers/provider_form.html",
+        {"form": form, "provider": provider, "heading_name": heading_name},
+        status=status,
+    )
+
+
+@login_required
+def provider_create(request: HttpRequest) -> HttpResponse:
+    return _provider_form(request)
+
+
+@login_required
+def provider_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    require_capability(request, Capability.EDIT_REGISTER)
+    provider = get_object_or_404(selectors.visible_providers(request.user), pk=pk)
+    return _provider_form(request, provider)
+
+
+# --- Framework agreements -----------------------------------------------------------------------
+
+
+def _require_agreement_view(request: HttpRequest) -> None:
+    if not _can_view_agreements(request):
+        require_capability(request, Capability.MANAGE_AGREEMENTS)
+
+
+@login_required
+def agreement_list(request: HttpRequest) -> HttpResponse:
+    _require_agreement_view(request)
+    return render(
+        request,
+        "providers/agreement_list.html",
+        {
+            "agreements": selectors.agreements(),
+            "can_manage": _can(request, Capability.MANAGE_AGREEMENTS),
+        },
+    )
+
+
+def _render_agreement_detail(request, pk: int, admit_form=None, status: int = 200):
+    agreement = get_object_or_404(selectors.agreements(), pk=pk)
+    can_manage = _can(request, Capability.MANAGE_AGREEMENTS)
+    context = {
+        "agreement": agreement,
+        "links": selectors.agreement_units(agreement),
+        "can_manage": can_manage,
+        "next_admission": agreement.next_admission_date(timezone.localdate()),
+    }
+    if can_manage:
+        context["admit_form"] = admit_form or AdmitUnitForm(
+            units=selectors.units_for_admission(agreement),
+            initial={"admitted_on": context["next_admission"]},
+        )
+    return render(request, "providers/agreement_detail.html", context, status=status)
+
+
+@login_required
+def agreement_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_agreement_view(request)
+    return _render_agreement_detail(request, pk)
+
+
+def _agreement_form(request: HttpRequest, agreement=None) -> HttpResponse:
+    require_capability(request, Capability.MANAGE_AGREEMENTS)
+    heading_name = agreement.name if agreement else ""
+    form = AgreementForm(request.POST or None, instance=agreement)
+    if request.method == "POST" and form.is_valid():
+        try:
+            agreement = services.save_agreement(
+                request.user, form.instance, services=form.cleaned_data["services"]
+            )
+        except ValidationError as error:
+            add_refusal(form, error)
+        else:
+            messages.success(request, _("The framework agreement was saved."))
+            return redirect("providers:agreement-detail", pk=agreement.pk)
+    status = 400 if form.errors else 200
+    return render(
+        request,
+        "providers/agreement_form.html",
+        {"form": form, "agreement": agreement, "heading_name": heading_name},
+        status=status,
+    )
+
+
+@login_required
+def agreement_create(request: HttpRequest) -> HttpResponse:
+    return _agreement_form(request)
+
+
+@login_required
+def agreement_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    require_capability(request, Capability.MANAGE_AGREEMENTS)
+    return _agreement_form(request, get_object_or_404(selectors.agreements(), pk=pk))
+
+
+@login_required
+@require_POST
+def agreement_admit(request: HttpRequest, pk: int) -> HttpResponse:
+    require_capability(request, Capability.MANAGE_AGREEMENTS)
+    agreement = get_object_or_404(selectors.agreements(), pk=pk)
+    form = AdmitUnitForm(request.POST, units=selectors.units_for_admission(agreement))
+    if form.is_valid():
+        unit = form.cleaned_data["unit"]
+        try:
+            services.admit_unit(request.user, agreement, unit, form.cleaned_data["admitted_on"])
+        except (rules.RuleViolation, ValidationError) as error:
+            add_refusal(form, error)
+        else:
+            messages.success(
+                request, _("%(unit)s was admitted to the agreement.") % {"unit": unit.name}
+            )
+            return redirect("providers:agreement-detail", pk=agreement.pk)
+    return _render_agreement_detail(request, pk, admit_form=form, status=400)

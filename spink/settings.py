@@ -324,6 +324,15 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Choice sets that share a field name ("status", "kind", "team") get names of their own.
+    "ENUM_NAME_OVERRIDES": {
+        "RequestStatusEnum": "placements.models.RequestStatus",
+        "RequestKindEnum": "placements.models.RequestKind",
+        "DeviationStatusEnum": "placements.models.Deviation.Status",
+        "TimelineEventKindEnum": "placements.models.TimelineEvent.Kind",
+        "PlacementTeamEnum": "spink.accounts.models.PlacementTeam",
+        "PublicationStatusEnum": "providers.models.PublicationStatus",
+    },
 }
 
 # --- Logging -----------------------------------------------------------------------------

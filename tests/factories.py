@@ -14,7 +14,8 @@ class MunicipalityFactory(DjangoModelFactory):
         django_get_or_create = ["code"]
 
     name = factory.Sequence(lambda n: f"Testkommun {n}")
-    code = factory.Sequence(lambda n: f"{9000 + n}")
+    # SCB codes are four characters; cycling keeps long test runs within them.
+    code = factory.Sequence(lambda n: f"{9000 + n % 1000}")
 
 
 class AdministrationFactory(DjangoModelFactory):

@@ -182,6 +182,7 @@ def test_matchable_filter_uses_the_rules(register):
         {"status": "bogus"},
         {"municipality": "x" * 500},
         {"operating_form": "\x00"},
+        {"q": "Gården\x00"},
     ],
 )
 def test_bad_filter_values_answer_400_not_500(register, params):
@@ -310,7 +311,10 @@ def test_unit_update_goes_through_the_service_and_records_the_user():
         {"places": "many"},
         {"age_min": 18, "age_max": 12},
         {"municipality": 10**15},
+        {"provider": 10**20},
         {"provider": "abc"},
+        {"name": "Gården\x00"},
+        {"languages": ["x" * 41]},
         {"available_places": 50},  # more than places
         {"name": ""},
         {"gender": "robot"},

@@ -315,6 +315,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_RATES": {"anon": "60/min", "user": "1200/min"},
+    "EXCEPTION_HANDLER": "spink.api.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Spink API",

@@ -7,17 +7,13 @@ endpoints, which call the services that apply providers.rules.
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError
 from django.db.models import Exists, OuterRef, Prefetch
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
-from rest_framework.views import exception_handler, set_rollback
 
 from providers import importer, rules, selectors, services
 from providers.api.filters import ProviderApiFilter, UnitApiFilter
@@ -37,36 +33,6 @@ from providers.models import Permit
 from spink.accounts.access import Capability
 
 
-def register_exception_handler(exc, context):
-    """Refusals from the register's rules and services are the client's error (400)."""
-    if isinstance(exc, rules.RuleViolation):
-        set_rollback()
-        return Response(
-            {"detail": str(exc.message), "code": exc.code}, status=status.HTTP_400_BAD_REQUEST
-        )
-    if isinstance(exc, DjangoValidationError):
-        set_rollback()
-        if hasattr(exc, "error_dict"):
-            detail = {
-                ("non_field_errors" if field == "__all__" else field): messages
-                for field, messages in exc.message_dict.items()
-            }
-        else:
-            detail = {"non_field_errors": exc.messages}
-        return Response(detail, status=status.HTTP_400_BAD_REQUEST)
-    if isinstance(exc, IntegrityError):
-        # Two requests racing for the same unique value: the loser is told, not a 500.
-        set_rollback()
-        return Response(
-            {
-                "detail": _("The change conflicts with another change. Try again."),
-                "code": "conflict",
-            },
-            status=status.HTTP_409_CONFLICT,
-        )
-    return exception_handler(exc, context)
-
-
 class RegisterViewMixin:
     """Capability per action (read by RolePermission) and the register's error mapping."""
 
@@ -76,9 +42,6 @@ class RegisterViewMixin:
     @property
     def required_capability(self) -> Capability:
         return self.action_capabilities.get(self.action, self.default_capability)
-
-    def get_exception_handler(self):
-        return register_exception_handler
 
 
 ERROR_RESPONSES = {

@@ -1,0 +1,284 @@
+"""The placement request API.
+
+Reads go through placements.selectors (a request outside the caller's scope answers 404,
+exactly like one that does not exist); writes go through placements.services, which apply
+the workflow in placements.rules. The role's capability per action is read by RolePermission
+(`required_capability`); whether this user may take this step on this request is the rules'
+business and is refused with 400 {"detail", "code"}.
+
+Person data is shown on the detail representation only, when access.may_see_person allows,
+and every response that shows it is written to the read log (services.log_person_read).
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from placements import matching, selectors, services
+from placements.api.filters import PlacementRequestFilter
+from placements.api.serializers import (
+    AssignSerializer,
+    ChoiceSerializer,
+    DeviationInputSerializer,
+    DeviationSerializer,
+    MatchResultSerializer,
+    MessageSerializer,
+    PlacementRequestDetailSerializer,
+    PlacementRequestListSerializer,
+    PlacementRequestWriteSerializer,
+    ReasonSerializer,
+    RecommendationInputSerializer,
+    RecommendationSerializer,
+    TimelineEventSerializer,
+)
+from spink.accounts import access
+from spink.accounts.access import Capability
+
+ERROR_RESPONSES = {
+    400: OpenApiResponse(description="Invalid input, or refused by the workflow rules."),
+    403: OpenApiResponse(description="The role may not do this."),
+    404: OpenApiResponse(description="No such request in the caller's scope."),
+}
+
+
+def _action_schema(summary: str, request=None, response=PlacementRequestDetailSerializer, code=200):
+    return extend_schema(
+        summary=summary, request=request, responses={code: response, **ERROR_RESPONSES}
+    )
+
+
+SUBMIT = Capability.SUBMIT_PLACEMENT_REQUEST
+HANDLE = Capability.HANDLE_PLACEMENT_REQUEST
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Placement requests in the caller's scope, newest first"),
+    retrieve=extend_schema(
+        summary="One placement request (person data only for those who may see the person)",
+        responses={200: PlacementRequestDetailSerializer, **ERROR_RESPONSES},
+    ),
+    create=extend_schema(
+        summary="Start a placement request (a draft)",
+        request=PlacementRequestWriteSerializer,
+        responses={201: PlacementRequestDetailSerializer, **ERROR_RESPONSES},
+    ),
+    partial_update=extend_schema(
+        summary="Change a draft (its author only)",
+        request=PlacementRequestWriteSerializer,
+        responses={200: PlacementRequestDetailSerializer, **ERROR_RESPONSES},
+    ),
+)
+class PlacementRequestViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Placement requests (placeringsförfrågningar) and their workflow."""
+
+    filterset_class = PlacementRequestFilter
+    lookup_value_regex = r"\d+"
+    # The role's capability per action (and method); None: anyone who can see the request.
+    action_capabilities = {
+        ("create", "POST"): SUBMIT,
+        ("partial_update", "PATCH"): SUBMIT,
+        ("submit", "POST"): SUBMIT,
+        ("withdraw", "POST"): SUBMIT,
+        ("choice", "POST"): SUBMIT,
+        ("deviations", "POST"): SUBMIT,
+        ("take", "POST"): HANDLE,
+        ("assign", "POST"): HANDLE,
+        ("no_provider_found", "POST"): HANDLE,
+        ("matches", "GET"): HANDLE,
+        ("recommendations", "POST"): HANDLE,
+    }
+
+    @property
+    def required_capability(self) -> Capability | None:
+        return self.action_capabilities.get((self.action, self.request.method))
+
+    def get_queryset(self):
+        requests = selectors.visible_requests(self.request.user)
+        if self.action == "list":
+            return requests.order_by("-created_at", "-pk")
+        return requests.select_related("preferred_municipality")
+
+    def get_serializer_class(self):
+        if self.action == "list":
+            return PlacementRequestListSerializer
+        if self.action in ("create", "partial_update"):
+            return PlacementRequestWriteSerializer
+        return PlacementRequestDetailSerializer
+
+    def _detail(self, request_id: int, status_code: int = status.HTTP_200_OK) -> Response:
+        """The request as the caller may see it; a response with person data is logged."""
+        placement = self.get_queryset().get(pk=request_id)
+        show_person = access.may_see_person(self.request.user, placement)
+        context = {**self.get_serializer_context(), "show_person": show_person}
+        data = PlacementRequestDetailSerializer(placement, context=context).data
+        if show_person:
+            services.log_person_read(self.request.user, placement, "api")
+        return Response(data, status=status_code)
+
+    def _body(self, serializer_class):
+        serializer = serializer_class(data=self.request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    # --- Reads and draft edits ----------------------------------------------------------------
+
+    def retrieve(self, request, *args, **kwargs):
+        return self._detail(self.get_object().pk)
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return self._detail(serializer.save().pk, status.HTTP_201_CREATED)
+
+    def partial_update(self, request, *args, **kwargs):
+        serializer = self.get_serializer(self.get_object(), data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        return self._detail(serializer.save().pk)
+
+    # --- Social worker ------------------------------------------------------------------------
+
+    @_action_schema("Submit a draft to the placement team")
+    @action(detail=True, methods=["post"])
+    def submit(self, request, pk=None):
+        return self._detail(services.submit(request.user, self.get_object().pk).pk)
+
+    @_action_schema("Withdraw an open request", ReasonSerializer)
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request, pk=None):
+        placement = self.get_object()
+        reason = self._body(ReasonSerializer)["reason"]
+        return self._detail(services.withdraw(request.user, placement.pk, reason).pk)
+
+    @_action_schema(
+        "Report the chosen provider, or that none was chosen (none_chosen with a reason)",
+        ChoiceSerializer,
+    )
+    @action(detail=True, methods=["post"])
+    def choice(self, request, pk=None):
+        placement = self.get_object()
+        data = self._body(ChoiceSerializer)
+        if data["none_chosen"]:
+            services.report_none_chosen(request.user, placement.pk, data["reason"])
+        else:
+            services.report_choice(
+                request.user, placement.pk, data["recommendation"], data["start_date"]
+            )
+        return self._detail(placement.pk)
+
+    @_action_schema(
+        "Lodge a deviation about Spink's handling of the request",
+        DeviationInputSerializer,
+        DeviationSerializer,
+        201,
+    )
+    @action(detail=True, methods=["post"])
+    def deviations(self, request, pk=None):
+        placement = self.get_object()
+        description = self._body(DeviationInputSerializer)["description"]
+        deviation = services.lodge_deviation(request.user, placement.pk, description)
+        return Response(DeviationSerializer(deviation).data, status=status.HTTP_201_CREATED)
+
+    # --- Placement officer --------------------------------------------------------------------
+
+    @_action_schema("Take a submitted request (assigns it to the caller)")
+    @action(detail=True, methods=["post"])
+    def take(self, request, pk=None):
+        return self._detail(services.take(request.user, self.get_object().pk).pk)
+
+    @_action_schema("Assign the request to a placement officer of its team", AssignSerializer)
+    @action(detail=True, methods=["post"])
+    def assign(self, request, pk=None):
+        placement = self.get_object()
+        officer = self._body(AssignSerializer)["officer"]
+        return self._detail(services.assign(request.user, placement.pk, officer).pk)
+
+    @_action_schema("Record that no provider was found (closes as not placed)", ReasonSerializer)
+    @action(detail=True, methods=["post"], url_path="no-provider-found")
+    def no_provider_found(self, request, pk=None):
+        placement = self.get_object()
+        reason = self._body(ReasonSerializer)["reason"]
+        return self._detail(
+            services.record_no_provider_found(request.user, placement.pk, reason).pk
+        )
+
+    @extend_schema(
+        summary="Matching units, ranked, and the excluded ones with the reasons",
+        responses={200: MatchResultSerializer, **ERROR_RESPONSES},
+    )
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    def matches(self, request, pk=None):
+        result = matching.match(self.get_object())
+        return Response(MatchResultSerializer(result).data)
+
+    @extend_schema(
+        methods=["GET"],
+        summary="The request's recommendations",
+        responses={200: RecommendationSerializer(many=True), **ERROR_RESPONSES},
+    )
+    @extend_schema(
+        methods=["POST"],
+        summary="Send a recommendation (a flagged price needs accept_price_flag)",
+        description=(
+            "A direct-procurement price well above framework prices is refused with 400 "
+            '{"detail", "code": "price_flagged"}; send again with accept_price_flag to confirm.'
+        ),
+        request=RecommendationInputSerializer,
+        responses={201: RecommendationSerializer, **ERROR_RESPONSES},
+    )
+    @action(detail=True, methods=["get", "post"], filter_backends=[], pagination_class=None)
+    def recommendations(self, request, pk=None):
+        placement = self.get_object()
+        if request.method == "GET":
+            recommendations = placement.recommendations.select_related(
+                "offering__unit__provider", "offering__operating_form", "created_by"
+            )
+            return Response(RecommendationSerializer(recommendations, many=True).data)
+        data = self._body(RecommendationInputSerializer)
+        recommendation = services.send_recommendation(
+            request.user,
+            placement.pk,
+            data["offering"],
+            data["daily_price"],
+            comment=data["comment"],
+            accept_price_flag=data["accept_price_flag"],
+        )
+        return Response(
+            RecommendationSerializer(recommendation).data, status=status.HTTP_201_CREATED
+        )
+
+    # --- Both ---------------------------------------------------------------------------------
+
+    @_action_schema(
+        "Write a message on the request's timeline",
+        MessageSerializer,
+        TimelineEventSerializer,
+        201,
+    )
+    @action(detail=True, methods=["post"])
+    def messages(self, request, pk=None):
+        if not (
+            access.has_capability(request.user, SUBMIT)
+            or access.has_capability(request.user, HANDLE)
+        ):
+            raise PermissionDenied
+        placement = self.get_object()
+        text = self._body(MessageSerializer)["text"]
+        event = services.post_message(request.user, placement.pk, text)
+        return Response(TimelineEventSerializer(event).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="The request's timeline, oldest first",
+        responses={200: TimelineEventSerializer(many=True), **ERROR_RESPONSES},
+    )
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    def timeline(self, request, pk=None):
+        events = self.get_object().timeline.select_related("actor")
+        return Response(TimelineEventSerializer(events, many=True).data)

@@ -45,6 +45,23 @@ def _is_assigned_officer(user: User, request: PlacementRequest) -> bool:
     return request.assigned_officer_id == user.pk
 
 
+def may_lodge_deviation(user: User, request: PlacementRequest) -> bool:
+    """A deviation is about Spink's handling, so only of a request Spink has received."""
+    return request.status != R.DRAFT and is_owning_administration_worker(user, request)
+
+
+def may_handle_deviations(user: User, request: PlacementRequest) -> bool:
+    return is_team_officer(user, request) or access.is_administrator(user)
+
+
+def may_see_matches(user: User, request: PlacementRequest) -> bool:
+    """Placement officers see a request's matches; for a protected identity only those who may
+    see the person, since exclusion reasons (age span, gender) would hint at who it is."""
+    return access.has_capability(
+        user, Capability.HANDLE_PLACEMENT_REQUEST
+    ) and access.may_see_person(user, request)
+
+
 @dataclass(frozen=True)
 class Action:
     label: str | Promise

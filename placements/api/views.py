@@ -18,7 +18,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from placements import matching, selectors, services
+from placements import matching, rules, selectors, services
 from placements.api.filters import PlacementRequestFilter
 from placements.api.serializers import (
     AssignSerializer,
@@ -215,7 +215,10 @@ class PlacementRequestViewSet(
     )
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
     def matches(self, request, pk=None):
-        result = matching.match(self.get_object())
+        placement = self.get_object()
+        if not rules.may_see_matches(request.user, placement):
+            raise PermissionDenied
+        result = matching.match(placement)
         return Response(MatchResultSerializer(result).data)
 
     @extend_schema(

@@ -855,3 +855,20 @@ def test_recommendation_price_and_date_round_trip(worker, officer, hvb_unit):
     assert response.json()["daily_price"] == "4100.50"
     assert Recommendation.objects.get().daily_price == Decimal("4100.50")
     assert call(worker, "get", url(request)).json()["wanted_start"] == "2027-01-15"
+
+
+def test_matches_of_a_protected_request_are_only_for_the_assigned_officer(client):
+    from spink.accounts.models import PlacementTeam
+    from tests.factories import placement_officer, social_worker, submitted_request
+
+    worker = social_worker()
+    request = submitted_request(worker, protected_identity=True)
+    assigned = placement_officer(worker.municipality, team=PlacementTeam.CHILDREN_YOUTH)
+    colleague = placement_officer(worker.municipality, team=PlacementTeam.CHILDREN_YOUTH)
+    from placements import services
+
+    services.take(assigned, request.pk)
+    client.force_login(colleague)
+    assert client.get(f"/api/v1/placement-requests/{request.pk}/matches/").status_code == 403
+    client.force_login(assigned)
+    assert client.get(f"/api/v1/placement-requests/{request.pk}/matches/").status_code == 200

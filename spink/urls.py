@@ -19,6 +19,7 @@ api_v1 = [
     path("", include(router.urls)),
     path("", include("providers.api.urls")),
     path("", include("placements.api.urls")),
+    path("", include("followup.api.urls")),
 ]
 
 urlpatterns = [
@@ -31,6 +32,8 @@ urlpatterns = [
     path("register/", include("providers.urls")),
     path("register/import/", include("providers.import_urls")),
     path("requests/", include("placements.urls")),
+    path("follow-up/", include("followup.urls")),
+    path("monitoring/", include("followup.monitoring_urls")),
     path("healthz", health.healthz, name="healthz"),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

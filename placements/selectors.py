@@ -13,7 +13,11 @@ def visible_requests(user: User) -> QuerySet[PlacementRequest]:
     """Requests the user may see: own administration (social workers), own municipality
     (placement officers, managers). Drafts are visible only to their author."""
     requests = access.visible(user, PlacementRequest.objects.all()).select_related(
-        "service", "subcategory", "administration", "org_unit", "assigned_officer",
+        "service",
+        "subcategory",
+        "administration",
+        "org_unit",
+        "assigned_officer",
         "social_worker",
     )
     return requests.filter(~Q(status=RequestStatus.DRAFT) | Q(social_worker_id=user.pk))

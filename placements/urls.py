@@ -5,5 +5,32 @@ from placements import views
 app_name = "placements"
 
 urlpatterns = [
+    path("", views.request_list, name="request-list"),
+    path("export.csv", views.request_list_export, name="request-list-export"),
+    path("new/", views.request_create, name="request-create"),
+    path("subcategories/", views.subcategory_options, name="subcategory-options"),
+    path("queue/", views.work_queue, name="queue"),
+    path("queue/export.csv", views.work_queue_export, name="queue-export"),
     path("<int:pk>/", views.request_detail, name="request-detail"),
+    path("<int:pk>/edit/", views.request_edit, name="request-edit"),
+    path("<int:pk>/submit/", views.submit, name="request-submit"),
+    path("<int:pk>/withdraw/", views.withdraw, name="request-withdraw"),
+    path("<int:pk>/choose/", views.choose, name="request-choose"),
+    path("<int:pk>/none-chosen/", views.none_chosen, name="request-none-chosen"),
+    path("<int:pk>/take/", views.take, name="request-take"),
+    path("<int:pk>/assign/", views.assign, name="request-assign"),
+    path("<int:pk>/recommend/<int:offering_pk>/", views.recommend, name="request-recommend"),
+    path("<int:pk>/no-provider/", views.no_provider_found, name="request-no-provider"),
+    path("<int:pk>/messages/", views.post_message, name="request-message"),
+    path("<int:pk>/deviations/", views.lodge_deviation, name="deviation-lodge"),
+    path(
+        "<int:pk>/deviations/<int:deviation_pk>/handle/",
+        views.handle_deviation,
+        name="deviation-handle",
+    ),
+    path(
+        "<int:pk>/deviations/<int:deviation_pk>/close/",
+        views.close_deviation,
+        name="deviation-close",
+    ),
 ]

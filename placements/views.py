@@ -1,7 +1,554 @@
+"""Browser views of placement requests.
+
+Thin on purpose: reads come from placements.selectors (always the user's scope, so any other
+request answers 404), writes go through placements.services, and placements.rules decides
+which actions a page offers. Every POST is checked again by the services; a refusal is shown
+on the page with the rule's own message, never as a server error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django import forms as django_forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from categories.models import Subcategory
+from placements import exports, matching, rules, selectors, services
+from placements.forms import (
+    AssignForm,
+    ChoiceForm,
+    DeviationForm,
+    DeviationNoteForm,
+    MessageForm,
+    QueueFilterForm,
+    ReasonForm,
+    RecommendForm,
+    RequestFilterForm,
+    RequestForm,
+    add_refusal,
+)
+from placements.models import Deviation, PlacementRequest
+from spink.accounts import access
+from spink.accounts.access import Capability
+from spink.accounts.views import require_capability
+from spink.errors import RuleViolation
+
+PAGE_SIZE = 25
+RESULTS_TARGET = "request-results"  # the region htmx swaps on the list and queue pages
+MATCHING_ACTIONS = {"take", "assign", "recommend"}
+
+
+def _wants_results_only(request: HttpRequest) -> bool:
+    htmx = getattr(request, "htmx", None)
+    return bool(htmx and htmx.target == RESULTS_TARGET and not htmx.history_restore_request)
+
+
+def _with_row_data(page, user) -> None:
+    for placement in page.object_list:
+        placement.list_person = exports.list_person(placement)
+        placement.can_take = "take" in rules.available_actions(placement, user)
+
+
+def _list_page(request, template, results_template, requests, context) -> HttpResponse:
+    page = Paginator(requests, PAGE_SIZE).get_page(request.GET.get("page"))
+    _with_row_data(page, request.user)
+    results_only = _wants_results_only(request)
+    context |= {"page": page, "results_only": results_only, "results_target": RESULTS_TARGET}
+    response = render(request, results_template if results_only else template, context)
+    patch_vary_headers(response, ["HX-Request", "HX-Target"])
+    return response
+
+
+# --- Social worker's list ------------------------------------------------------------------------
+
+
+def _my_requests(request: HttpRequest) -> tuple[RequestFilterForm, Any]:
+    require_capability(request, Capability.SUBMIT_PLACEMENT_REQUEST)
+    form = RequestFilterForm(request.GET)
+    requests = form.filter(selectors.visible_requests(request.user)).order_by("-created_at", "-pk")
+    return form, requests
 
 
 @login_required
-def request_detail(request, pk: int):
-    raise Http404  # built with the placement UI
+def request_list(request: HttpRequest) -> HttpResponse:
+    form, requests = _my_requests(request)
+    return _list_page(
+        request,
+        "placements/request_list.html",
+        "placements/includes/request_results.html",
+        requests,
+        {"filter_form": form},
+    )
+
+
+@login_required
+def request_list_export(request: HttpRequest):
+    _form, requests = _my_requests(request)
+    return exports.csv_response(requests, "placeringsforfragningar")
+
+
+# --- Placement officer's queue -------------------------------------------------------------------
+
+
+def _queue(request: HttpRequest) -> tuple[QueueFilterForm, Any]:
+    require_capability(request, Capability.HANDLE_PLACEMENT_REQUEST)
+    form = QueueFilterForm(request.GET, user=request.user)
+    return form, form.filter(selectors.work_queue(request.user, form.chosen_team))
+
+
+@login_required
+def work_queue(request: HttpRequest) -> HttpResponse:
+    form, requests = _queue(request)
+    return _list_page(
+        request,
+        "placements/queue.html",
+        "placements/includes/queue_results.html",
+        requests,
+        {"filter_form": form},
+    )
+
+
+@login_required
+def work_queue_export(request: HttpRequest):
+    form, requests = _queue(request)
+    return exports.csv_response(requests, f"arbetsko-{form.chosen_team}")
+
+
+# --- Creating and editing a draft ----------------------------------------------------------------
+
+
+def _save_request(request: HttpRequest, form: RequestForm, placement=None) -> HttpResponse | None:
+    """Save the draft (and submit it when asked); None when the form shows errors."""
+    try:
+        if placement is None:
+            placement = services.create_request(request.user, **form.cleaned_data)
+        else:
+            placement = services.update_draft(request.user, placement.pk, **form.cleaned_data)
+    except ValidationError as error:
+        add_refusal(form, error)
+        return None
+    except RuleViolation as error:
+        form.add_error(None, str(error.message))
+        return None
+    if request.POST.get("action") == "submit":
+        try:
+            services.submit(request.user, placement.pk)
+        except RuleViolation as error:
+            messages.error(request, str(error.message))
+        else:
+            messages.success(
+                request,
+                _("%(reference)s was submitted to Spink.") % {"reference": placement.reference},
+            )
+            return redirect("placements:request-detail", pk=placement.pk)
+    messages.success(
+        request, _("The draft %(reference)s was saved.") % {"reference": placement.reference}
+    )
+    return redirect("placements:request-detail", pk=placement.pk)
+
+
+@login_required
+def request_create(request: HttpRequest) -> HttpResponse:
+    require_capability(request, Capability.SUBMIT_PLACEMENT_REQUEST)
+    form = RequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        done = _save_request(request, form)
+        if done is not None:
+            return done
+    status = 400 if form.errors else 200
+    return render(request, "placements/request_form.html", {"form": form}, status=status)
+
+
+@login_required
+def request_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    placement = _visible(request, pk)
+    if "edit_draft" not in rules.available_actions(placement, request.user):
+        return _refused(request, placement, "edit_draft")
+    reference = placement.reference  # binding the form overwrites the instance's fields
+    form = RequestForm(request.POST or None, instance=placement)
+    if request.method == "POST" and form.is_valid():
+        done = _save_request(request, form, placement)
+        if done is not None:
+            return done
+    status = 400 if form.errors else 200
+    services.log_person_read(request.user, placement, "web")  # the form shows the person
+    return render(
+        request,
+        "placements/request_form.html",
+        {"form": form, "placement": placement, "reference": reference},
+        status=status,
+    )
+
+
+@login_required
+@require_GET
+def subcategory_options(request: HttpRequest) -> HttpResponse:
+    """The <option>s of the subcategory select for the chosen service (htmx)."""
+    service = request.GET.get("service", "")
+    subcategories = (
+        Subcategory.objects.filter(service_id=service, is_active=True)
+        if service.isdigit()
+        else Subcategory.objects.none()
+    )
+    return render(
+        request, "placements/includes/subcategory_options.html", {"subcategories": subcategories}
+    )
+
+
+# --- Request detail ------------------------------------------------------------------------------
+
+
+def _visible(request: HttpRequest, pk: int) -> PlacementRequest:
+    return get_object_or_404(selectors.visible_requests(request.user), pk=pk)
+
+
+def _refused(request: HttpRequest, placement: PlacementRequest, action: str) -> HttpResponse:
+    """Show the rule's refusal on the request page (403 for who, 409 for when)."""
+    try:
+        rules.check_action(action, placement, request.user)
+    except RuleViolation as error:
+        messages.error(request, str(error.message))
+        return _render_detail(request, placement, status=_refusal_status(error))
+    return redirect("placements:request-detail", pk=placement.pk)
+
+
+def _refusal_status(error: RuleViolation) -> int:
+    return 403 if error.code == "not_allowed" else 409
+
+
+def _matching(placement, user, actions, forms, show_all: bool) -> dict | None:
+    if not (actions & MATCHING_ACTIONS and rules.may_see_matches(user, placement)):
+        return None
+    # A recommendation form coming back with errors may be for a unit beyond the best ones.
+    bound = any(name.startswith("recommend_") for name in forms)
+    limit = None if show_all or bound else matching.MATCH_LIMIT
+    result = matching.match(placement, limit=limit)
+    recommended = set(placement.recommendations.values_list("offering_id", flat=True))
+    can_recommend = "recommend" in actions
+    candidates = []
+    for candidate in result.candidates:
+        offering_id = candidate.offering.pk
+        form = None
+        if can_recommend and offering_id not in recommended:
+            form = forms.get(f"recommend_{offering_id}") or RecommendForm(
+                offering_id=offering_id, initial={"daily_price": candidate.daily_price}
+            )
+        candidates.append(
+            {"candidate": candidate, "form": form, "recommended": offering_id in recommended}
+        )
+    return {
+        "candidates": candidates,
+        "excluded": result.excluded,
+        "limited": limit is not None and len(candidates) >= limit,
+    }
+
+
+def _render_detail(
+    request: HttpRequest, placement: PlacementRequest, status: int = 200, **forms
+) -> HttpResponse:
+    user = request.user
+    actions = rules.available_actions(placement, user)
+    show_person = access.may_see_person(user, placement)
+    if show_person:
+        services.log_person_read(user, placement, "web")
+    deviations = list(placement.deviations.select_related("lodged_by"))
+    may_handle = rules.may_handle_deviations(user, placement)
+    for deviation in deviations:
+        deviation.note_form = None
+        if may_handle and deviation.status != Deviation.Status.CLOSED:
+            deviation.note_form = forms.get(f"deviation_{deviation.pk}") or DeviationNoteForm(
+                deviation_id=deviation.pk
+            )
+
+    def form(name: str, action: str | None, factory: Callable[[], django_forms.Form]):
+        if action is not None and action not in actions:
+            return None
+        return forms.get(name) or factory()
+
+    context = {
+        "placement": placement,
+        "actions": actions,
+        **_back_link(user),
+        "show_person": show_person,
+        "recommendations": placement.recommendations.select_related(
+            "offering__unit__provider", "offering__operating_form", "created_by"
+        ),
+        "timeline": placement.timeline.select_related("actor"),
+        "deviations": deviations,
+        "matching": _matching(
+            placement, user, actions, forms, show_all=request.GET.get("matches") == "all"
+        ),
+        "withdraw_form": form(
+            "withdraw_form",
+            "withdraw",
+            lambda: ReasonForm(prefix="withdraw", label=_("Why is the request withdrawn?")),
+        ),
+        "choice_form": form("choice_form", "choose", lambda: ChoiceForm(placement=placement)),
+        "none_chosen_form": form(
+            "none_chosen_form",
+            "none_chosen",
+            lambda: ReasonForm(prefix="none-chosen", label=_("Why was none of them chosen?")),
+        ),
+        "no_provider_form": form(
+            "no_provider_form",
+            "no_provider_found",
+            lambda: ReasonForm(prefix="no-provider", label=_("Why was no provider found?")),
+        ),
+        "assign_form": _assign_form(
+            form("assign_form", "assign", lambda: AssignForm(placement=placement))
+        ),
+        "message_form": form("message_form", "message", MessageForm),
+        "deviation_form": (
+            form("deviation_form", None, DeviationForm)
+            if rules.may_lodge_deviation(user, placement)
+            else None
+        ),
+    }
+    return render(request, "placements/request_detail.html", context, status=status)
+
+
+def _assign_form(form: AssignForm | None) -> AssignForm | None:
+    """No assign form when there is nobody else to assign the request to."""
+    if form is None or form.is_bound or form.fields["officer"].queryset.exists():
+        return form
+    return None
+
+
+def _back_link(user) -> dict:
+    if access.has_capability(user, Capability.HANDLE_PLACEMENT_REQUEST):
+        return {"back_url": reverse("placements:queue"), "back_label": _("Work queue")}
+    if access.has_capability(user, Capability.SUBMIT_PLACEMENT_REQUEST):
+        return {"back_url": reverse("placements:request-list"), "back_label": _("My requests")}
+    return {}
+
+
+@login_required
+def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _render_detail(request, _visible(request, pk))
+
+
+# --- Actions -------------------------------------------------------------------------------------
+
+
+def _act(
+    request: HttpRequest,
+    placement: PlacementRequest,
+    form_name: str,
+    form: django_forms.Form,
+    call: Callable[[PlacementRequest, dict], object],
+    done: str,
+) -> HttpResponse:
+    """Validate `form`, run the service `call`, and show a refusal where it belongs."""
+    if form.is_valid():
+        try:
+            call(placement, form.cleaned_data)
+        except RuleViolation as error:
+            if error.code == "price_flagged" and isinstance(form, RecommendForm):
+                form.flag(error)
+                messages.warning(
+                    request, _("Check the price: confirm it in the recommendation form below.")
+                )
+                return _render_detail(request, placement, status=409, **{form_name: form})
+            messages.error(request, str(error.message))
+            return _render_detail(request, placement, status=_refusal_status(error))
+        except ValidationError as error:
+            add_refusal(form, error)
+        else:
+            messages.success(request, done % {"reference": placement.reference})
+            return redirect("placements:request-detail", pk=placement.pk)
+    # A refusal the form cannot place (e.g. the unit no longer matches) is shown at the top.
+    for error in form.non_field_errors() or [
+        _("Nothing was saved: please correct the form below.")
+    ]:
+        messages.error(request, error)
+    return _render_detail(request, placement, status=400, **{form_name: form})
+
+
+@login_required
+@require_POST
+def submit(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(
+        request,
+        _visible(request, pk),
+        "submit_form",
+        django_forms.Form(request.POST),
+        lambda p, data: services.submit(request.user, p.pk),
+        _("%(reference)s was submitted to Spink."),
+    )
+
+
+@login_required
+@require_POST
+def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(
+        request,
+        _visible(request, pk),
+        "withdraw_form",
+        ReasonForm(request.POST, prefix="withdraw", label=_("Why is the request withdrawn?")),
+        lambda p, data: services.withdraw(request.user, p.pk, data["reason"]),
+        _("%(reference)s was withdrawn."),
+    )
+
+
+@login_required
+@require_POST
+def choose(request: HttpRequest, pk: int) -> HttpResponse:
+    placement = _visible(request, pk)
+    return _act(
+        request,
+        placement,
+        "choice_form",
+        ChoiceForm(request.POST, placement=placement),
+        lambda p, data: services.report_choice(
+            request.user, p.pk, data["recommendation"].pk, data["start_date"]
+        ),
+        _("The choice was reported: %(reference)s is placed."),
+    )
+
+
+@login_required
+@require_POST
+def none_chosen(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(
+        request,
+        _visible(request, pk),
+        "none_chosen_form",
+        ReasonForm(request.POST, prefix="none-chosen", label=_("Why was none of them chosen?")),
+        lambda p, data: services.report_none_chosen(request.user, p.pk, data["reason"]),
+        _("Reported that no provider was chosen for %(reference)s."),
+    )
+
+
+@login_required
+@require_POST
+def take(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(
+        request,
+        _visible(request, pk),
+        "take_form",
+        django_forms.Form(request.POST),
+        lambda p, data: services.take(request.user, p.pk),
+        _("You have taken %(reference)s."),
+    )
+
+
+@login_required
+@require_POST
+def assign(request: HttpRequest, pk: int) -> HttpResponse:
+    placement = _visible(request, pk)
+    return _act(
+        request,
+        placement,
+        "assign_form",
+        AssignForm(request.POST, placement=placement),
+        lambda p, data: services.assign(request.user, p.pk, data["officer"]),
+        _("%(reference)s was assigned."),
+    )
+
+
+@login_required
+@require_POST
+def recommend(request: HttpRequest, pk: int, offering_pk: int) -> HttpResponse:
+    form = RecommendForm(request.POST, offering_id=offering_pk)
+    return _act(
+        request,
+        _visible(request, pk),
+        f"recommend_{offering_pk}",
+        form,
+        lambda p, data: services.send_recommendation(
+            request.user,
+            p.pk,
+            offering_pk,
+            data["daily_price"],
+            data["comment"],
+            accept_price_flag=data["accept_price_flag"],
+        ),
+        _("The recommendation was sent to the social worker of %(reference)s."),
+    )
+
+
+@login_required
+@require_POST
+def no_provider_found(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(
+        request,
+        _visible(request, pk),
+        "no_provider_form",
+        ReasonForm(request.POST, prefix="no-provider", label=_("Why was no provider found?")),
+        lambda p, data: services.record_no_provider_found(request.user, p.pk, data["reason"]),
+        _("Recorded that no provider was found for %(reference)s."),
+    )
+
+
+@login_required
+@require_POST
+def post_message(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(
+        request,
+        _visible(request, pk),
+        "message_form",
+        MessageForm(request.POST),
+        lambda p, data: services.post_message(request.user, p.pk, data["text"]),
+        _("The message was added to the timeline of %(reference)s."),
+    )
+
+
+@login_required
+@require_POST
+def lodge_deviation(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(
+        request,
+        _visible(request, pk),
+        "deviation_form",
+        DeviationForm(request.POST),
+        lambda p, data: services.lodge_deviation(request.user, p.pk, data["description"]),
+        _("The deviation about %(reference)s was lodged."),
+    )
+
+
+def _deviation_note(request, pk: int, deviation_pk: int, service, done: str) -> HttpResponse:
+    placement = _visible(request, pk)
+    deviation = get_object_or_404(placement.deviations, pk=deviation_pk)
+    return _act(
+        request,
+        placement,
+        f"deviation_{deviation.pk}",
+        DeviationNoteForm(request.POST, deviation_id=deviation.pk),
+        lambda p, data: service(request.user, deviation.pk, data["note"]),
+        done,
+    )
+
+
+@login_required
+@require_POST
+def handle_deviation(request: HttpRequest, pk: int, deviation_pk: int) -> HttpResponse:
+    return _deviation_note(
+        request,
+        pk,
+        deviation_pk,
+        services.handle_deviation,
+        _("The handling of the deviation about %(reference)s was saved."),
+    )
+
+
+@login_required
+@require_POST
+def close_deviation(request: HttpRequest, pk: int, deviation_pk: int) -> HttpResponse:
+    return _deviation_note(
+        request,
+        pk,
+        deviation_pk,
+        services.close_deviation,
+        _("The deviation about %(reference)s was closed."),
+    )

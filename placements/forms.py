@@ -1,0 +1,339 @@
+"""Forms of the placement request UI. They only collect input: placements.services saves it
+and placements.rules decides whether an action is allowed (their refusals become form errors).
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.urls import reverse_lazy
+from django.utils.translation import gettext_lazy as _
+
+from categories.models import Service, Subcategory
+from placements import rules, services
+from placements.models import PersonGender, PlacementRequest, RequestStatus, Urgency
+from spink.accounts.models import PlacementTeam, Role, User
+from spink.errors import RuleViolation
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
+def add_refusal(form: forms.Form, error: ValidationError) -> None:
+    """Show a ValidationError from placements.services on the form (by field where possible)."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+def text_field(label, rows: int = 3, **kwargs) -> forms.CharField:
+    return forms.CharField(label=label, widget=forms.Textarea(attrs={"rows": rows}), **kwargs)
+
+
+# --- The request itself ------------------------------------------------------------------------
+
+
+class SubcategoryField(forms.ModelChoiceField):
+    """Subcategories of the chosen service; with no service chosen yet, all of them, named
+    with their service (the page narrows the list with htmx when a service is picked)."""
+
+    narrowed = False
+
+    def label_from_instance(self, obj: Subcategory) -> str:
+        return obj.name if self.narrowed else f"{obj.service.name}: {obj.name}"
+
+
+class RequestForm(forms.ModelForm):
+    """A social worker's draft. The fields are the ones services.create_request accepts."""
+
+    FIELDSETS = [
+        (
+            _("The need"),
+            [
+                "kind",
+                "service",
+                "subcategory",
+                "urgency",
+                "wanted_start",
+                "expected_length",
+                "decision_reference",
+            ],
+        ),
+        (
+            _("The person"),
+            [
+                "person_identity_number",
+                "person_is_reserve_number",
+                "person_first_name",
+                "person_last_name",
+                "person_address",
+                "person_gender",
+                "protected_identity",
+            ],
+        ),
+        (
+            _("Needs"),
+            [
+                "needs",
+                "needs_co_morbidity",
+                "needs_protected_housing",
+                "needs_wheelchair_access",
+                "needs_pets",
+                "language",
+            ],
+        ),
+        (_("Preferred location"), ["preferred_municipality", "preferred_area"]),
+    ]
+
+    subcategory = SubcategoryField(
+        label=_("Subcategory"),
+        queryset=Subcategory.objects.none(),
+        required=False,
+        empty_label=_("Not specified"),
+    )
+
+    class Meta:
+        model = PlacementRequest
+        fields = services.REQUEST_FIELDS
+        widgets = {
+            "wanted_start": DateInput,
+            "needs": forms.Textarea(attrs={"rows": 5}),
+        }
+        help_texts = {
+            "person_is_reserve_number": _("Tick when the person has no personal identity number."),
+            "person_gender": _(
+                "Only needed for a reserve number: otherwise it is read from the personal "
+                "identity number."
+            ),
+            "protected_identity": _(
+                "The person's name, number and address are then shown only to you and the "
+                "assigned placement officer, and never in lists or exports."
+            ),
+            "needs": _("What the person needs from the placement. Do not repeat the name here."),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["service"].queryset = Service.objects.filter(is_active=True)
+        self.fields["service"].widget.attrs.update(
+            {
+                "hx-get": reverse_lazy("placements:subcategory-options"),
+                "hx-target": f"#{self['subcategory'].auto_id}",
+                "hx-trigger": "change",
+                "hx-swap": "innerHTML",
+            }
+        )
+        self.fields["subcategory"].help_text = _("Choose a service first.")
+        service_id = self._chosen_service_id()
+        field = self.fields["subcategory"]
+        if service_id:
+            field.narrowed = True
+            field.help_text = ""
+            field.queryset = Subcategory.objects.filter(service_id=service_id, is_active=True)
+        else:
+            field.queryset = Subcategory.objects.filter(is_active=True).select_related("service")
+        self.fields["person_identity_number"].widget.attrs["autocomplete"] = "off"
+        self.fields["person_gender"].required = False  # read from the personal number
+
+    def clean_person_gender(self) -> str:
+        return self.cleaned_data.get("person_gender") or PersonGender.OTHER
+
+    def _chosen_service_id(self) -> str | None:
+        if self.is_bound:
+            value = self.data.get(self.add_prefix("service"))
+        else:
+            value = self.initial.get("service")
+        value = str(getattr(value, "pk", value) or "")
+        return value if value.isdigit() else None
+
+    def fieldsets(self):
+        for legend, names in self.FIELDSETS:
+            yield legend, [self[name] for name in names]
+
+
+# --- Social worker's actions -------------------------------------------------------------------
+
+
+class ReasonForm(forms.Form):
+    """A required reason: withdraw, none chosen, no provider found."""
+
+    reason = text_field(_("Reason"))
+
+    def __init__(self, *args, label=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if label:
+            self.fields["reason"].label = label
+
+
+class RecommendationChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        offering = obj.offering
+        return (
+            f"{offering.unit.name} ({offering.unit.provider.legal_name}, "
+            f"{offering.operating_form.name})"
+        )
+
+
+class ChoiceForm(forms.Form):
+    recommendation = RecommendationChoiceField(
+        label=_("Chosen provider"),
+        queryset=None,
+        widget=forms.RadioSelect,
+        empty_label=None,
+    )
+    start_date = forms.DateField(label=_("Placement start"), widget=DateInput)
+
+    def __init__(self, *args, placement: PlacementRequest, **kwargs):
+        kwargs.setdefault("prefix", "choose")
+        super().__init__(*args, **kwargs)
+        self.fields["recommendation"].queryset = placement.recommendations.select_related(
+            "offering__unit__provider", "offering__operating_form"
+        )
+
+
+class MessageForm(forms.Form):
+    text = text_field(_("Message"))
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("prefix", "message")
+        super().__init__(*args, **kwargs)
+
+
+class DeviationForm(forms.Form):
+    description = text_field(
+        _("What went wrong in Spink's handling?"),
+        rows=4,
+        help_text=_("Describe the handling, not the person."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("prefix", "deviation")
+        super().__init__(*args, **kwargs)
+
+
+class DeviationNoteForm(forms.Form):
+    note = text_field(_("Note"))
+
+    def __init__(self, *args, deviation_id: int, **kwargs):
+        kwargs.setdefault("prefix", f"deviation-{deviation_id}")
+        super().__init__(*args, **kwargs)
+
+
+# --- Placement officer's actions ---------------------------------------------------------------
+
+
+class OfficerChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: User) -> str:
+        return obj.get_full_name() or obj.username
+
+
+class AssignForm(forms.Form):
+    officer = OfficerChoiceField(label=_("Placement officer"), queryset=User.objects.none())
+
+    def __init__(self, *args, placement: PlacementRequest, **kwargs):
+        kwargs.setdefault("prefix", "assign")
+        super().__init__(*args, **kwargs)
+        # The officers the rules would let take the request (services.assign checks again).
+        officers = User.objects.filter(
+            role=Role.PLACEMENT_OFFICER,
+            is_active=True,
+            municipality_id=placement.administration.municipality_id,
+        ).order_by("first_name", "last_name", "pk")
+        allowed = [o.pk for o in officers if rules.ACTIONS["take"].allowed(o, placement)]
+        self.fields["officer"].queryset = officers.filter(pk__in=allowed).exclude(
+            pk=placement.assigned_officer_id
+        )
+
+
+class RecommendForm(forms.Form):
+    daily_price = forms.DecimalField(
+        label=_("Daily price (SEK)"),
+        required=False,
+        max_digits=9,
+        decimal_places=2,
+        min_value=0.01,
+        localize=True,
+        help_text=_("Required for direct procurement."),
+    )
+    comment = text_field(_("Comment to the social worker"), required=False)
+    accept_price_flag = forms.BooleanField(label=_("I have checked the price"), required=False)
+
+    def __init__(self, *args, offering_id: int, **kwargs):
+        kwargs.setdefault("prefix", f"recommend-{offering_id}")
+        super().__init__(*args, **kwargs)
+        self.fields["daily_price"].widget.attrs["inputmode"] = "decimal"
+        self.price_flag: str | None = None  # the services' warning, once they raised it
+
+    def flag(self, error: RuleViolation) -> None:
+        self.price_flag = str(error.message)
+
+
+# --- Lists -------------------------------------------------------------------------------------
+
+
+class RequestFilterForm(forms.Form):
+    status = forms.ChoiceField(
+        label=_("Status"), required=False, choices=[("", _("All statuses")), *RequestStatus.choices]
+    )
+    service = forms.ModelChoiceField(
+        label=_("Service"),
+        required=False,
+        queryset=Service.objects.all(),
+        to_field_name="code",
+        empty_label=_("All services"),
+    )
+
+    def filter(self, queryset):
+        if not self.is_valid():
+            return queryset
+        data = self.cleaned_data
+        if data.get("status"):
+            queryset = queryset.filter(status=data["status"])
+        if data.get("service"):
+            queryset = queryset.filter(service=data["service"])
+        return queryset
+
+
+QUEUE_STATUSES = [RequestStatus.SUBMITTED, RequestStatus.IN_MATCHING, RequestStatus.RECOMMENDED]
+
+
+class QueueFilterForm(RequestFilterForm):
+    team = forms.ChoiceField(label=_("Team"), choices=PlacementTeam.choices, required=False)
+    urgency = forms.ChoiceField(
+        label=_("Urgency"), required=False, choices=[("", _("All")), *Urgency.choices]
+    )
+    mine = forms.BooleanField(label=_("Only requests assigned to me"), required=False)
+
+    field_order = ["team", "urgency", "service", "status", "mine"]
+
+    def __init__(self, data, *args, user: User, **kwargs):
+        self.default_team = user.placement_team or PlacementTeam.CHILDREN_YOUTH
+        if data is not None and not data.get("team"):
+            data = data.copy()
+            data["team"] = self.default_team
+        super().__init__(data, *args, **kwargs)
+        self.fields["status"].choices = [
+            ("", _("All open")),
+            *[(s.value, s.label) for s in QUEUE_STATUSES],
+        ]
+        self.user = user
+
+    @property
+    def chosen_team(self) -> str:
+        return (self.is_valid() and self.cleaned_data.get("team")) or self.default_team
+
+    def filter(self, queryset):
+        queryset = super().filter(queryset)
+        if not self.is_valid():
+            return queryset
+        if self.cleaned_data.get("urgency"):
+            queryset = queryset.filter(urgency=self.cleaned_data["urgency"])
+        if self.cleaned_data.get("mine"):
+            queryset = queryset.filter(assigned_officer=self.user)
+        return queryset

@@ -1,0 +1,192 @@
+"""A placement request from start to placement, as real users in Chromium, with axe checks on
+every page visited; and a protected identity as a third user sees it."""
+
+import re
+from decimal import Decimal
+
+import pytest
+from django.apps import apps
+from django.core import mail
+from playwright.sync_api import expect
+
+import placements.tasks
+from categories import taxonomy
+from placements.models import PlacementRequest, Recommendation, RequestStatus
+from spink.accounts.models import PlacementTeam
+from tests.browser.conftest import log_in
+from tests.factories import (
+    TEST_PASSWORD,
+    OrgUnitFactory,
+    placement_officer,
+    published_unit,
+    social_worker,
+    submitted_request,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def service_taxonomy(transactional_db):
+    # Transactional tests flush the database afterwards, the migration-loaded taxonomy with
+    # it; load it again (idempotent) for each test.
+    taxonomy.load(apps)
+
+
+class RecordedTask:
+    """Stands in for the Celery task while the live server runs: records what was queued, so
+    the test can run the real task itself (eagerly) and look at the e-mail it sends."""
+
+    def __init__(self):
+        self.queued: list[int] = []
+
+    def delay(self, recommendation_id: int) -> None:
+        self.queued.append(recommendation_id)
+
+
+def main_menu(page):
+    return page.get_by_role("navigation", name="Huvudmeny")
+
+
+def timeline_kinds(page) -> list[str]:
+    return page.locator(".timeline .timeline__kind").all_inner_texts()
+
+
+def test_request_goes_from_social_worker_to_officer_and_back_to_placement(
+    browser, live_server, page, assert_accessible, monkeypatch
+):
+    worker = social_worker(username="sekreterare", email="sekreterare@example.invalid")
+    officer = placement_officer(
+        worker.municipality, team=PlacementTeam.CHILDREN_YOUTH, username="handlaggare"
+    )
+    published_unit("hvb", "framework", name="HVB Fyren", price=Decimal("4200"))
+    published_unit("hvb", "framework", name="HVB Pojkhemmet", gender="male")
+    notify = placements.tasks.notify_recommendation
+    recorded = RecordedTask()
+    monkeypatch.setattr(placements.tasks, "notify_recommendation", recorded)
+
+    # The social worker writes and submits the request.
+    log_in(page, worker.username, TEST_PASSWORD)
+    main_menu(page).get_by_role("link", name="Mina förfrågningar").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Mina förfrågningar")
+    assert_accessible(page)
+    page.get_by_role("link", name="Ny placeringsförfrågan").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Ny placeringsförfrågan")
+    assert_accessible(page)
+    page.get_by_label("Insats").select_option(label="HVB barn och unga")
+    subcategory = page.get_by_label("Underkategori")
+    # htmx narrows the subcategories to the chosen service.
+    expect(subcategory.locator("option")).to_have_count(4)
+    subcategory.select_option(label="Behandlingsuppdrag")
+    page.get_by_label("Brådska").select_option(label="Planerad")
+    page.get_by_label("Önskat startdatum").fill("2026-12-01")
+    page.get_by_label("Personnummer").fill("20120315-2382")
+    page.get_by_label("Förnamn").fill("Alva")
+    page.get_by_label("Efternamn").fill("Testsson")
+    page.get_by_label("Behov och krav").fill("Behöver struktur och skolgång.")
+    page.get_by_role("button", name="Skicka in till Spink").click()
+    expect(page.get_by_role("status").first).to_contain_text("skickades in till Spink")
+    request = PlacementRequest.objects.get()
+    assert request.status == RequestStatus.SUBMITTED
+    assert request.subcategory.code == "hvb--behandlingsuppdrag"
+    expect(page.get_by_role("heading", level=1)).to_contain_text(request.reference)
+    expect(page.locator(".request-status")).to_contain_text("Inskickad")
+    assert_accessible(page)
+
+    # A placement officer (another login) finds it in the team's queue and takes it.
+    context = browser.new_context(base_url=live_server.url, locale="sv-SE")
+    try:
+        officer_page = context.new_page()
+        officer_page.set_default_timeout(10_000)
+        log_in(officer_page, officer.username, TEST_PASSWORD)
+        main_menu(officer_page).get_by_role("link", name="Arbetskö").click()
+        row = officer_page.get_by_role("row", name=re.compile(request.reference))
+        expect(row).to_contain_text("Alva Testsson")
+        expect(row).not_to_contain_text("20120315")
+        assert_accessible(officer_page)
+        row.get_by_role("button", name=f"Ta {request.reference}").click()
+        expect(officer_page.locator(".request-status")).to_contain_text("Under matchning")
+
+        # Ranked matches with their reasons; the excluded unit with its reason.
+        matching = officer_page.locator("section", has=officer_page.locator("#matching-heading"))
+        candidate = matching.locator(".candidate").first
+        expect(candidate.get_by_role("heading")).to_contain_text("HVB Fyren")
+        expect(candidate).to_contain_text("Erbjuder HVB barn och unga som ramavtal")
+        matching.get_by_text("Uteslutna verksamheter (1)").click()
+        excluded = matching.locator(".excluded")
+        expect(excluded).to_contain_text("HVB Pojkhemmet")
+        expect(excluded).to_contain_text("Verksamheten tar emot ett annat kön")
+        assert_accessible(officer_page)
+
+        candidate.get_by_text("Rekommendera HVB Fyren").click()
+        candidate.get_by_label("Kommentar till socialsekreteraren").fill("Skola finns på plats.")
+        candidate.get_by_role("button", name="Skicka rekommendation").click()
+        expect(officer_page.get_by_role("status").first).to_contain_text(
+            "Rekommendationen skickades"
+        )
+        expect(officer_page.locator(".request-status")).to_contain_text("Rekommenderad")
+        assert_accessible(officer_page)
+    finally:
+        context.close()
+
+    # The notification was queued; run the task and look at the e-mail.
+    recommendation = Recommendation.objects.get()
+    assert recorded.queued == [recommendation.pk]
+    assert notify(recommendation.pk) is True
+    (message,) = mail.outbox
+    assert message.to == [worker.email]
+    assert request.reference in message.subject
+    for secret in ("Alva", "Testsson", "20120315", "2382"):
+        assert secret not in message.subject + message.body
+
+    # The social worker reports the choice and the start date.
+    page.reload()
+    expect(page.locator(".request-status")).to_contain_text("Rekommenderad")
+    recommendations = page.locator("section", has=page.locator("#recommendations-heading"))
+    expect(recommendations.get_by_role("row", name=re.compile("HVB Fyren"))).to_contain_text(
+        "Skola finns på plats."
+    )
+    assert_accessible(page)
+    recommendations.get_by_label(re.compile("HVB Fyren")).check()
+    recommendations.get_by_label("Placeringens start").fill("2026-12-03")
+    recommendations.get_by_role("button", name="Rapportera valet").click()
+    expect(page.locator(".request-status")).to_contain_text("Placerad")
+    assert timeline_kinds(page) == [
+        "Skapad",
+        "Inskickad",
+        "Tilldelad",
+        "Rekommendation skickad",
+        "Utförare vald",
+    ]
+    assert_accessible(page)
+    request.refresh_from_db()
+    assert request.status == RequestStatus.PLACED
+    assert request.chosen_recommendation == recommendation
+
+
+def test_a_colleague_never_sees_who_a_protected_request_is_about(page, assert_accessible):
+    worker = social_worker()
+    colleague = social_worker(
+        OrgUnitFactory(administration=worker.administration), username="kollega"
+    )
+    request = submitted_request(
+        worker,
+        protected_identity=True,
+        person_first_name="Zelmira",
+        person_last_name="Hemligsdotter",
+        person_address="Gömdavägen 7",
+    )
+    log_in(page, colleague.username, TEST_PASSWORD)
+    main_menu(page).get_by_role("link", name="Mina förfrågningar").click()
+    row = page.get_by_role("row", name=re.compile(request.reference))
+    expect(row).to_contain_text("Skyddad identitet")
+    assert_accessible(page)
+    row.get_by_role("link", name=request.reference).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(request.reference)
+    expect(page.locator("#person-heading + p")).to_contain_text("Skyddad identitet")
+    assert_accessible(page)
+    for url in ("/requests/", f"/requests/{request.pk}/"):
+        page.goto(url)
+        content = page.content()
+        for secret in ("Zelmira", "Hemligsdotter", "Gömdavägen", "20120315", "2012-03-15"):
+            assert secret not in content

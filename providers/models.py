@@ -93,14 +93,14 @@ class Provider(models.Model):
     def __str__(self) -> str:
         return f"{self.legal_name} ({self.org_number})"
 
+    def save(self, *args, **kwargs):
+        self.org_number = normalise_org_number(self.org_number)
+        super().save(*args, **kwargs)
+
     def clean_fields(self, exclude=None):
         # Normalise first, so that uniqueness is checked on the canonical spelling.
         self.org_number = normalise_org_number(self.org_number)
         super().clean_fields(exclude)
-
-    def save(self, *args, **kwargs):
-        self.org_number = normalise_org_number(self.org_number)
-        super().save(*args, **kwargs)
 
 
 class ProviderPerson(models.Model):
@@ -354,6 +354,9 @@ class AgreementUnit(models.Model):
             models.UniqueConstraint(fields=["agreement", "unit"], name="uniq_agreement_unit")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.unit} @ {self.agreement}"
+
 
 class PriceSource(models.TextChoices):
     FRAMEWORK = "framework", _("Framework price list")
@@ -492,3 +495,6 @@ class UnitEvent(models.Model):
         ordering = ["-created_at", "-id"]
         verbose_name = _("unit status event")
         verbose_name_plural = _("unit status events")
+
+    def __str__(self) -> str:
+        return f"{self.unit} {self.get_kind_display()} {self.created_at:%Y-%m-%d}"

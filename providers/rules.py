@@ -16,7 +16,6 @@ from categories.models import OperatingForm
 from providers.models import Permit, PublicationStatus, Unit, UnitService
 from spink.errors import RuleViolation  # callers also import it from here
 
-
 # --- Publication workflow -----------------------------------------------------------------
 
 S = PublicationStatus
@@ -47,6 +46,13 @@ def check_transition(unit: Unit, to_status: str, on: dt.date) -> None:
         check_publishable(unit, on)
 
 
+# Conditions other apps add to publication, each called as check(unit, on) and raising
+# RuleViolation to refuse. Apps register theirs in AppConfig.ready() (e.g. followup: a
+# direct-procurement unit needs its provider's approved pre-admission control), so that the
+# register stays free of imports from them.
+PUBLICATION_CHECKS: list[Callable[[Unit, dt.date], None]] = []
+
+
 def check_publishable(unit: Unit, on: dt.date) -> None:
     offerings = list(unit.offerings.select_related("service", "operating_form"))
     if not offerings:
@@ -60,6 +66,8 @@ def check_publishable(unit: Unit, on: dt.date) -> None:
             % {"services": ", ".join(missing)},
             "permit_missing",
         )
+    for check in PUBLICATION_CHECKS:
+        check(unit, on)
 
 
 # --- Stops -----------------------------------------------------------------------------------

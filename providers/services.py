@@ -24,6 +24,7 @@ from providers.models import (
     UnitEvent,
     UnitService,
 )
+from providers.signals import unit_status_changed
 from spink.accounts import access
 from spink.accounts.access import Capability
 from spink.accounts.models import User
@@ -87,6 +88,8 @@ def _record(
         getattr(actor, "pk", None),
         f" ({source})" if source else "",
     )
+    # Follow-up reacts to pauses, removals and stops (e.g. reviews of related providers).
+    unit_status_changed.send(sender=Unit, unit=unit, event=event)
     return event
 
 

@@ -39,6 +39,21 @@ def _test_settings():
         yield
 
 
+@pytest.fixture(autouse=True)
+def _data_from_migrations(request):
+    """Transactional tests end by emptying every table, taking the rows that migrations load
+    (the service taxonomy) with them; put them back for each such test."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None or not marker.kwargs.get("transaction"):
+        return
+    request.getfixturevalue("transactional_db")
+    from django.apps import apps
+
+    from categories import taxonomy
+
+    taxonomy.load(apps)
+
+
 def _database_url() -> str:
     db = settings.DATABASES["default"]
     credentials = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")

@@ -5,12 +5,10 @@ import re
 from decimal import Decimal
 
 import pytest
-from django.apps import apps
 from django.core import mail
 from playwright.sync_api import expect
 
 import placements.tasks
-from categories import taxonomy
 from placements.models import PlacementRequest, Recommendation, RequestStatus
 from spink.accounts.models import PlacementTeam
 from tests.browser.conftest import log_in
@@ -24,13 +22,6 @@ from tests.factories import (
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def service_taxonomy(transactional_db):
-    # Transactional tests flush the database afterwards, the migration-loaded taxonomy with
-    # it; load it again (idempotent) for each test.
-    taxonomy.load(apps)
 
 
 class RecordedTask:

@@ -3,10 +3,8 @@
 import datetime as dt
 
 import pytest
-from django.apps import apps
 from playwright.sync_api import expect
 
-from categories import taxonomy
 from categories.models import CategoryArea, Service
 from providers.models import FrameworkAgreement
 from spink.accounts.models import Role
@@ -14,13 +12,6 @@ from tests.browser.conftest import log_in
 from tests.factories import TEST_PASSWORD, offering, published_unit, user_with_role
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def service_taxonomy(transactional_db):
-    # Transactional tests flush the database afterwards, taking the migration-loaded
-    # taxonomy with it; load it again (idempotent) for each test.
-    taxonomy.load(apps)
 
 
 def open_register(page) -> None:

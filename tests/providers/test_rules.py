@@ -336,7 +336,7 @@ def test_next_admission_date(agreement):
     assert agreement.next_admission_date(dt.date(2028, 1, 2)) is None
 
 
-# --- History ---------------------------------------------------------------------------------------
+# --- History ---------------------------------------------------------------------------
 
 
 def test_every_change_is_recorded_in_history_with_the_user(quality):

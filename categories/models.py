@@ -74,7 +74,8 @@ class Service(BilingualName):
         help_text=_("The operating forms in which this service may be bought (the matrix)."),
     )
     requires_permit = models.BooleanField(
-        _("requires IVO permit"), default=False,
+        _("requires IVO permit"),
+        default=False,
         help_text=_("Units offering this service outside own operation need a valid IVO permit."),
     )
     is_active = models.BooleanField(_("active"), default=True)

@@ -129,8 +129,14 @@ SERVICES = [
 
 
 # Services whose units need an IVO permit unless run by the municipality itself.
-PERMIT_REQUIRED = {"hvb", "stodboende", "skyddat-boende", "behandlingsinsatser", "familjehem",
-                   "korttidsvistelse"}
+PERMIT_REQUIRED = {
+    "hvb",
+    "stodboende",
+    "skyddat-boende",
+    "behandlingsinsatser",
+    "familjehem",
+    "korttidsvistelse",
+}
 
 
 def load(apps) -> None:
@@ -153,8 +159,13 @@ def load(apps) -> None:
     # Migrations pass historical models, which may lack fields added later.
     service_fields = {field.name for field in Service._meta.get_fields()}
     for position, (area, code, sv, en, form_codes, subcategories) in enumerate(SERVICES):
-        defaults = {"area": areas[area], "name_sv": sv, "name_en": en, "position": position,
-                    "requires_permit": code in PERMIT_REQUIRED}
+        defaults = {
+            "area": areas[area],
+            "name_sv": sv,
+            "name_en": en,
+            "position": position,
+            "requires_permit": code in PERMIT_REQUIRED,
+        }
         service, _ = Service.objects.update_or_create(
             code=code, defaults={k: v for k, v in defaults.items() if k in service_fields}
         )

@@ -36,9 +36,12 @@ format: install
 test: install browser-deps lint
 	$(EMBEDDED) $(PY) -m pytest $(PYTEST_ARGS)
 
+# Update the Swedish catalogue from the code and compile it (needs gettext's msgfmt).
 messages: install
-	cd spink && ../$(PY) ../manage.py makemessages -l sv --no-obsolete --ignore "*/migrations/*" && \
-	  ../$(PY) ../manage.py compilemessages
+	$(PY) manage.py makemessages -l sv --no-obsolete --ignore ".venv/*" --ignore ".data/*" \
+	  --ignore "*/migrations/*" --ignore "tests/*"
+	$(PY) manage.py compilemessages --ignore ".venv/*"
+
 services-up: install
 	$(PY) -m spink.embedded up
 

@@ -5,3 +5,21 @@ from django.utils.translation import gettext_lazy as _
 class FollowupConfig(AppConfig):
     name = "followup"
     verbose_name = _("Supplier follow-up")
+
+    def ready(self):
+        # A direct-procurement unit is published only after an approved pre-admission
+        # control: followup adds the condition to the register's publication rules.
+        from followup.rules import check_unit_publishable
+        from providers import rules as register_rules
+
+        if check_unit_publishable not in register_rules.PUBLICATION_CHECKS:
+            register_rules.PUBLICATION_CHECKS.append(check_unit_publishable)
+
+        # Basic monitoring: a paused, removed or stopped unit puts its related providers
+        # (same corporate group, shared board members) in the team's inbox for review.
+        from followup.monitoring.group_review import on_unit_status_changed
+        from providers.signals import unit_status_changed
+
+        unit_status_changed.connect(
+            on_unit_status_changed, dispatch_uid="followup.monitoring.group_review"
+        )

@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from followup.validators import validate_evidence
 from spink.accounts.models import PlacementTeam
 
 
@@ -20,7 +21,7 @@ class CheckResult(models.TextChoices):
     OPEN = "open", _("Not checked yet")
     PASSED = "passed", _("Passed")
     REMARK = "remark", _("Remark")
-    FAILED = "failed", _("Failed")
+    FAILED = "failed", _("Not passed")
 
 
 class Control(models.Model):
@@ -93,7 +94,9 @@ class ControlCheck(models.Model):
         _("result"), max_length=10, choices=CheckResult.choices, default=CheckResult.OPEN
     )
     note = models.TextField(_("note"), blank=True)
-    evidence = models.FileField(_("evidence"), upload_to="controls/%Y/", blank=True)
+    evidence = models.FileField(
+        _("evidence"), upload_to="controls/%Y/", blank=True, validators=[validate_evidence]
+    )
     checked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -249,14 +252,52 @@ class Signal(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     closing_note = models.TextField(_("closing note"), blank=True)
+    # Who took or closed the signal last (the inbox shows who is on it).
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("handled by"),
+    )
+    # Set once the team has been e-mailed about the signal, so a repeated task never mails twice.
+    notified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
         verbose_name = _("signal")
         verbose_name_plural = _("signals")
+        indexes = [models.Index(fields=["status", "created_at"], name="signal_inbox")]
 
     def __str__(self) -> str:
         return self.title
+
+
+class MonitoringFile(models.Model):
+    """A file already read from a source's drop folder (name and content hash): a re-run skips
+    it, and a file replaced under the same name with new content is read again."""
+
+    source = models.ForeignKey(MonitoringSource, on_delete=models.CASCADE, related_name="files")
+    name = models.CharField(_("file name"), max_length=255)
+    sha256 = models.CharField(_("content hash (SHA-256)"), max_length=64)
+    run = models.ForeignKey(
+        MonitoringRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="files"
+    )
+    processed_at = models.DateTimeField(_("read"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["source", "-processed_at"]
+        verbose_name = _("processed monitoring file")
+        verbose_name_plural = _("processed monitoring files")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "name", "sha256"], name="uniq_monitoring_file"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class FeedbackCategory(models.TextChoices):
@@ -318,7 +359,8 @@ class Feedback(models.Model):
         verbose_name = _("feedback")
         verbose_name_plural = _("feedback")
         indexes = [
-            models.Index(fields=["unit", "category", "created_at"], name="feedback_unit_category")
+            models.Index(fields=["unit", "category", "created_at"], name="feedback_unit_category"),
+            models.Index(fields=["status", "created_at"], name="feedback_status"),
         ]
 
     def __str__(self) -> str:
@@ -339,6 +381,10 @@ class DeepControl(models.Model):
         REMOVED = "removed", _("Unit removed")
         RECOMMENDATION_STOP = "recommendation_stop", _("Recommendation stop")
         ORDER_STOP_PROPOSED = "order_stop_proposed", _("Order stop proposed to procurement")
+
+    class OrderStopDecision(models.TextChoices):
+        DECIDED = "decided", _("Order stop decided")
+        DECLINED = "declined", _("Order stop declined")
 
     unit = models.ForeignKey(
         "providers.Unit",
@@ -371,6 +417,26 @@ class DeepControl(models.Model):
         editable=False,
     )
     decided_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Procurement's decision on an order-stop proposal (outcome ORDER_STOP_PROPOSED).
+    order_stop_decision = models.CharField(
+        _("procurement's decision"),
+        max_length=20,
+        choices=OrderStopDecision.choices,
+        blank=True,
+        editable=False,
+    )
+    order_stop_reason = models.TextField(
+        _("reason for procurement's decision"), blank=True, editable=False
+    )
+    order_stop_decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+    order_stop_decided_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -426,6 +492,18 @@ class SiteVisit(models.Model):
         on_delete=models.PROTECT,
         related_name="site_visits",
         verbose_name=_("unit"),
+    )
+    service = models.ForeignKey(
+        "categories.Service",
+        on_delete=models.PROTECT,
+        related_name="site_visits",
+        verbose_name=_("service"),
+    )
+    operating_form = models.ForeignKey(
+        "categories.OperatingForm",
+        on_delete=models.PROTECT,
+        related_name="site_visits",
+        verbose_name=_("operating form"),
     )
     team = models.CharField(_("placement team"), max_length=32, choices=PlacementTeam.choices)
     planned_for = models.DateField(_("planned for"))

@@ -43,7 +43,9 @@ def save_with_history(instance: Model, actor: User | None, reason: str = "") -> 
     instance.full_clean()
     instance._history_user = actor
     if reason:
-        instance._change_reason = reason
+        # The history row keeps at most 100 characters (simple_history's column); the full
+        # reason of a status change is in UnitEvent.
+        instance._change_reason = reason if len(reason) <= 100 else reason[:99] + "…"
     instance.save()
     return instance
 

@@ -149,6 +149,9 @@ def _render_unit_detail(request: HttpRequest, pk: int, status: int = 200, **form
         "can_order_stop": can_order_stop,
         "can_view_agreements": _can_view_agreements(request),
         "full_register": _can(request, Capability.VIEW_FULL_REGISTER),
+        # Links to supplier follow-up (followup app) from the unit's page.
+        "can_lodge_feedback": _can(request, Capability.LODGE_FEEDBACK),
+        "can_run_followup": _can(request, Capability.RUN_FOLLOWUP),
     }
     if can_edit:
         context["status_form"] = forms.get("status_form") or StatusForm(unit=unit)

@@ -197,6 +197,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "Europe/Stockholm"
+# Tasks sent without a queue go here; the test suite points its worker's own sends (retries,
+# follow-up tasks) at the suite's queue with it.
+if os.environ.get("CELERY_TASK_DEFAULT_QUEUE"):
+    CELERY_TASK_DEFAULT_QUEUE = os.environ["CELERY_TASK_DEFAULT_QUEUE"]
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -291,6 +295,17 @@ MEDIA_URL = "/media/"
 PRICE_FLAG_FACTOR = env_float("PRICE_FLAG_FACTOR", 1.25)
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
+# --- Basic monitoring ----------------------------------------------------------------------
+# A source that is down is tried again after this many seconds, doubled at each attempt
+# (three attempts in all); a feed that does not answer within the timeout counts as down.
+MONITORING_RETRY_BACKOFF = env_float("MONITORING_RETRY_BACKOFF", 60)
+MONITORING_HTTP_TIMEOUT = env_float("MONITORING_HTTP_TIMEOUT", 30)
+
+# --- Supplier follow-up ------------------------------------------------------------------
+# This many feedbacks (synpunkter) in one category about one provider within 12 months raise
+# a signal proposing a deep control.
+FEEDBACK_PATTERN_THRESHOLD = 3
+
 # --- E-mail ------------------------------------------------------------------------------
 EMAIL_BACKEND = os.environ.get(
     "EMAIL_BACKEND",
@@ -302,6 +317,8 @@ EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "spink@localhost")
+# Where django.core.mail.backends.filebased.EmailBackend writes messages.
+EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(BASE_DIR / ".data" / "mail"))
 
 # --- REST API ----------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -333,6 +350,20 @@ SPECTACULAR_SETTINGS = {
         "TimelineEventKindEnum": "placements.models.TimelineEvent.Kind",
         "PlacementTeamEnum": "spink.accounts.models.PlacementTeam",
         "PublicationStatusEnum": "providers.models.PublicationStatus",
+        "SignalKindEnum": "followup.models.Signal.Kind",
+        "SignalStatusEnum": "followup.models.Signal.Status",
+        "SeverityEnum": "followup.models.Severity",
+        "MonitoringRunStatusEnum": "followup.models.MonitoringRun.Status",
+        "ControlDecisionEnum": "followup.models.Control.Decision",
+        "ControlCheckKindEnum": "followup.models.ControlCheck.Kind",
+        "CheckResultEnum": "followup.models.CheckResult",
+        "FeedbackStatusEnum": "followup.models.Feedback.Status",
+        "FeedbackCategoryEnum": "followup.models.FeedbackCategory",
+        "FeedbackClosingEnum": "followup.models.Feedback.Closing",
+        "DeepControlReasonEnum": "followup.models.DeepControl.Reason",
+        "DeepControlOutcomeEnum": "followup.models.DeepControl.Outcome",
+        "OrderStopDecisionEnum": "followup.models.DeepControl.OrderStopDecision",
+        "SiteVisitAssessmentEnum": "followup.models.SiteVisit.Assessment",
     },
 }
 

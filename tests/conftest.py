@@ -33,6 +33,11 @@ TEST_OVERRIDES = {
 }
 
 
+# Extra environment for the worker process. Test packages may add to it when their modules are
+# imported (collection comes before any test starts the session's worker); empty by default.
+CELERY_WORKER_ENV: dict[str, str] = {}
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _test_settings():
     with override_settings(**TEST_OVERRIDES):
@@ -67,7 +72,7 @@ def celery_worker(django_db_setup, django_db_blocker):
     Tests that use it must be `django_db(transaction=True)` so the worker sees their data.
     """
     node = f"{TEST_QUEUE}@localhost"
-    env = {**os.environ, "DATABASE_URL": _database_url()}
+    env = {**os.environ, "DATABASE_URL": _database_url(), **CELERY_WORKER_ENV}
     command = [
         sys.executable,
         "-m",

@@ -34,6 +34,8 @@ class Capability(StrEnum):
     MANAGE_AGREEMENTS = "manage_agreements"
     DECIDE_ORDER_STOP = "decide_order_stop"
     RUN_FOLLOWUP = "run_followup"
+    LODGE_FEEDBACK = "lodge_feedback"  # feedback (synpunkt) about a unit, by those placing
+    PLAN_SITE_VISITS = "plan_site_visits"  # matching-focused site visits
     VIEW_STATISTICS = "view_statistics"
     ADMINISTER = "administer"
 
@@ -44,6 +46,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
             Capability.VIEW_ORGANISATION,
             Capability.SUBMIT_PLACEMENT_REQUEST,
             Capability.VIEW_REGISTER,
+            Capability.LODGE_FEEDBACK,
         }
     ),
     Role.PLACEMENT_OFFICER: frozenset(
@@ -51,6 +54,8 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
             Capability.VIEW_ORGANISATION,
             Capability.HANDLE_PLACEMENT_REQUEST,
             Capability.VIEW_REGISTER,
+            Capability.LODGE_FEEDBACK,
+            Capability.PLAN_SITE_VISITS,
         }
     ),
     Role.QUALITY_CONTROL: frozenset(
@@ -59,6 +64,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
             Capability.VIEW_FULL_REGISTER,
             Capability.EDIT_REGISTER,
             Capability.RUN_FOLLOWUP,
+            Capability.PLAN_SITE_VISITS,
         }
     ),
     Role.PROCUREMENT: frozenset(

@@ -25,6 +25,13 @@ NAV_ITEMS: list[NavItem] = [
     NavItem(_("Organisation"), "accounts:org-unit-list", Capability.VIEW_ORGANISATION),
     NavItem(_("Provider register"), "providers:unit-list", Capability.VIEW_REGISTER),
     NavItem(_("Framework agreements"), "providers:agreement-list", Capability.MANAGE_AGREEMENTS),
+    NavItem(_("Signals"), "monitoring:signal-list", Capability.RUN_FOLLOWUP),
+    NavItem(_("Lodge feedback"), "followup:feedback-create", Capability.LODGE_FEEDBACK),
+    NavItem(_("Controls"), "followup:control-list", Capability.RUN_FOLLOWUP),
+    NavItem(_("Feedback"), "followup:feedback-list", Capability.RUN_FOLLOWUP),
+    NavItem(_("Deep controls"), "followup:deep-control-list", Capability.RUN_FOLLOWUP),
+    NavItem(_("Site visits"), "followup:site-visit-list", Capability.PLAN_SITE_VISITS),
+    NavItem(_("Order stop proposals"), "followup:proposal-list", Capability.DECIDE_ORDER_STOP),
     NavItem(_("Service taxonomy"), "categories:service-list", None),
     NavItem(_("API documentation"), "api-docs", Capability.ADMINISTER),
 ]

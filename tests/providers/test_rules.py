@@ -49,7 +49,8 @@ ALLOWED = [
 @pytest.mark.parametrize(("from_status", "to_status"), ALLOWED)
 def test_allowed_transition_changes_status_and_records_event(quality, from_status, to_status):
     unit = UnitFactory(status=from_status)
-    offering(unit, "socialt-boende", "direct")
+    # Framework: a direct-procurement unit also needs an approved control (tests/followup).
+    offering(unit, "socialt-boende", "framework")
     event = move(unit, to_status, quality)
     unit.refresh_from_db()
     assert unit.status == to_status

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from categories import taxonomy
+from followup import demo as followup_demo
 from placements import demo as placement_demo
 from providers import demo as register_demo
 from spink.accounts import demo
@@ -22,6 +23,12 @@ class Command(BaseCommand):
         units = register_demo.seed()
         self.stdout.write(
             f"Demo register: {units} units created." if units else "Demo register already there."
+        )
+        controls = followup_demo.seed()
+        self.stdout.write(
+            f"Demo follow-up: {controls} controls created."
+            if controls
+            else "Demo follow-up already there."
         )
         requests = placement_demo.seed()
         self.stdout.write(

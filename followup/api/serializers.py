@@ -1,0 +1,325 @@
+"""Serializers of the follow-up API (controls, feedback, deep controls, site visits).
+
+Read serializers show records; input serializers only validate the shape of a request and
+hand it to followup.services, which apply followup.rules. Nothing here saves a model.
+"""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from categories.models import OperatingForm, Service
+from followup import selectors
+from followup.models import (
+    CheckResult,
+    Control,
+    ControlCheck,
+    DeepControl,
+    Feedback,
+    FeedbackCategory,
+    Signal,
+    SiteVisit,
+)
+from placements.models import PlacementRequest
+from providers.models import Provider, Unit
+from spink.accounts.models import PlacementTeam
+
+
+def _user(serializer: serializers.Serializer):
+    return serializer.context["request"].user
+
+
+class ProviderBriefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Provider
+        fields = ["id", "legal_name", "org_number", "legal_form"]
+        read_only_fields = fields
+        ref_name = "FollowupProvider"
+
+
+class UnitBriefSerializer(serializers.ModelSerializer):
+    provider = serializers.CharField(source="provider.legal_name", read_only=True)
+
+    class Meta:
+        model = Unit
+        fields = ["id", "name", "provider", "status"]
+        read_only_fields = fields
+        ref_name = "FollowupUnit"
+
+
+REASON = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000)
+
+
+# --- Controls --------------------------------------------------------------------------------
+
+
+class ControlCheckSerializer(serializers.ModelSerializer):
+    evidence_name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ControlCheck
+        fields = ["kind", "result", "note", "evidence_name", "checked_by", "checked_at"]
+        read_only_fields = fields
+
+    def get_evidence_name(self, check: ControlCheck) -> str:
+        """The name of the attached evidence file ("" when none)."""
+        return check.evidence.name.rsplit("/", 1)[-1] if check.evidence else ""
+
+
+class ControlSerializer(serializers.ModelSerializer):
+    provider = ProviderBriefSerializer(read_only=True)
+    checks = ControlCheckSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Control
+        fields = [
+            "id",
+            "provider",
+            "units",
+            "decision",
+            "decision_reason",
+            "decided_by",
+            "decided_at",
+            "created_by",
+            "created_at",
+            "checks",
+        ]
+        read_only_fields = fields
+
+
+class ControlStartSerializer(serializers.Serializer):
+    provider = serializers.PrimaryKeyRelatedField(queryset=Provider.objects.all())
+    units = serializers.PrimaryKeyRelatedField(
+        queryset=Unit.objects.all(),
+        many=True,
+        required=False,
+        help_text="Units the control covers; all the provider's units when left out.",
+    )
+
+
+class CheckRecordSerializer(serializers.Serializer):
+    result = serializers.ChoiceField(
+        choices=CheckResult.choices, help_text="passed, remark or failed."
+    )
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000)
+    evidence = serializers.FileField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="PDF, PNG, JPG, DOCX or XLSX, at most 10 MB (multipart/form-data).",
+    )
+
+
+class ControlDecisionSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(
+        choices=Control.Decision.choices, help_text="approved or rejected."
+    )
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=4000,
+        help_text="Required when the provider is not approved.",
+    )
+
+
+# --- Feedback --------------------------------------------------------------------------------
+
+
+class FeedbackSerializer(serializers.ModelSerializer):
+    unit = UnitBriefSerializer(read_only=True)
+    placement_request_reference = serializers.CharField(
+        source="placement_request.reference", read_only=True, default=None
+    )
+
+    class Meta:
+        model = Feedback
+        fields = [
+            "id",
+            "unit",
+            "placement_request",
+            "placement_request_reference",
+            "category",
+            "description",
+            "lodged_by",
+            "status",
+            "communicated_at",
+            "provider_answer",
+            "closing_category",
+            "closing_note",
+            "closed_at",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if not self.context.get("team", False):
+            data["closing_note"] = ""  # the team's own note; the lodger sees the category
+        return data
+
+
+class FeedbackCreateSerializer(serializers.Serializer):
+    unit = serializers.PrimaryKeyRelatedField(queryset=Unit.objects.none())
+    category = serializers.ChoiceField(choices=FeedbackCategory.choices)
+    description = serializers.CharField(max_length=10000)
+    placement_request = serializers.PrimaryKeyRelatedField(
+        queryset=PlacementRequest.objects.none(), required=False, allow_null=True, default=None
+    )
+
+    def get_fields(self):
+        # Only units and requests the caller may see exist for this request.
+        fields = super().get_fields()
+        request = self.context.get("request")
+        if request is not None and request.user.is_authenticated:
+            fields["unit"].queryset = selectors.units_for_feedback(request.user)
+            fields["placement_request"].queryset = selectors.lodgeable_requests(request.user)
+        return fields
+
+
+class AnswerSerializer(serializers.Serializer):
+    provider_answer = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=10000
+    )
+
+
+class CloseSerializer(serializers.Serializer):
+    closing_category = serializers.ChoiceField(choices=Feedback.Closing.choices)
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000)
+
+
+# --- Deep controls ---------------------------------------------------------------------------
+
+
+class DeepControlSerializer(serializers.ModelSerializer):
+    unit = UnitBriefSerializer(read_only=True)
+
+    class Meta:
+        model = DeepControl
+        fields = [
+            "id",
+            "unit",
+            "reason",
+            "reason_details",
+            "signal",
+            "feedback",
+            "checks_done",
+            "site_visit_done",
+            "site_visit_date",
+            "site_visit_notes",
+            "outcome",
+            "outcome_reason",
+            "decided_by",
+            "decided_at",
+            "order_stop_decision",
+            "order_stop_reason",
+            "order_stop_decided_by",
+            "order_stop_decided_at",
+            "created_by",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class DeepControlDetailsSerializer(serializers.Serializer):
+    reason_details = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=10000
+    )
+    checks_done = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=10000
+    )
+    site_visit_done = serializers.BooleanField(required=False, default=False)
+    site_visit_date = serializers.DateField(required=False, allow_null=True, default=None)
+    site_visit_notes = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=10000
+    )
+
+
+class DeepControlStartSerializer(DeepControlDetailsSerializer):
+    unit = serializers.PrimaryKeyRelatedField(
+        queryset=Unit.objects.all(),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Optional when started from a signal or feedback about a unit.",
+    )
+    reason = serializers.ChoiceField(
+        choices=DeepControl.Reason.choices,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Taken from the signal or feedback when left out.",
+    )
+    signal = serializers.PrimaryKeyRelatedField(
+        queryset=Signal.objects.all(), required=False, allow_null=True, default=None
+    )
+    feedback = serializers.PrimaryKeyRelatedField(
+        queryset=Feedback.objects.all(), required=False, allow_null=True, default=None
+    )
+
+
+class OutcomeSerializer(serializers.Serializer):
+    outcome = serializers.ChoiceField(choices=DeepControl.Outcome.choices)
+    reason = REASON
+
+
+class OrderStopDecisionSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(
+        choices=DeepControl.OrderStopDecision.choices,
+        help_text="decided: procurement decides the temporary order stop; declined: it does not.",
+    )
+    reason = REASON
+
+
+# --- Site visits -----------------------------------------------------------------------------
+
+
+class AnswerEntrySerializer(serializers.Serializer):
+    question = serializers.CharField(max_length=1000)
+    answer = serializers.CharField(allow_blank=True, max_length=10000)
+
+
+class SiteVisitSerializer(serializers.ModelSerializer):
+    unit = UnitBriefSerializer(read_only=True)
+    service = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    operating_form = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    answers = AnswerEntrySerializer(many=True, read_only=True)
+
+    class Meta:
+        model = SiteVisit
+        fields = [
+            "id",
+            "unit",
+            "service",
+            "operating_form",
+            "team",
+            "planned_for",
+            "visited_on",
+            "joint_with_quality_team",
+            "answers",
+            "assessment",
+            "register_changes",
+            "created_by",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class SiteVisitPlanSerializer(serializers.Serializer):
+    unit = serializers.PrimaryKeyRelatedField(queryset=Unit.objects.all())
+    service = serializers.SlugRelatedField(slug_field="code", queryset=Service.objects.all())
+    operating_form = serializers.SlugRelatedField(
+        slug_field="code", queryset=OperatingForm.objects.all()
+    )
+    team = serializers.ChoiceField(choices=PlacementTeam.choices)
+    planned_for = serializers.DateField()
+    joint_with_quality_team = serializers.BooleanField(required=False, default=False)
+
+
+class SiteVisitRecordSerializer(serializers.Serializer):
+    visited_on = serializers.DateField(allow_null=True)
+    answers = AnswerEntrySerializer(many=True, required=False, default=list)
+    assessment = serializers.ChoiceField(choices=SiteVisit.Assessment.choices)
+    register_changes = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=10000
+    )

@@ -1,0 +1,151 @@
+"""Pages of basic monitoring for the quality & control team: the signal inbox, a signal (take,
+close), the sources (with "Run now") and the runs with their skipped records.
+
+Thin on purpose: reads come from followup.monitoring.selectors, writes go through
+followup.monitoring.services, which also refuse what the rules do not allow.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from followup.models import MonitoringRun, MonitoringSource, Signal
+from followup.monitoring import selectors, services
+from followup.monitoring.forms import CloseSignalForm, SignalFilterForm
+from spink.accounts.access import Capability
+from spink.accounts.views import require_capability
+from spink.errors import RuleViolation
+
+PAGE_SIZE = 50
+
+
+def _team_only(request: HttpRequest) -> None:
+    require_capability(request, Capability.RUN_FOLLOWUP)
+
+
+# --- Signals --------------------------------------------------------------------------------------
+
+
+@login_required
+def signal_list(request: HttpRequest) -> HttpResponse:
+    _team_only(request)
+    form = SignalFilterForm(request.GET)
+    page = Paginator(selectors.inbox(**form.filters()), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "followup/monitoring/signal_list.html", {"form": form, "page": page})
+
+
+def _render_signal(
+    request: HttpRequest, pk: int, *, status: int = 200, close_form=None, refusal: str = ""
+) -> HttpResponse:
+    try:
+        signal = selectors.signal(pk)
+    except Signal.DoesNotExist:
+        raise Http404 from None
+    context = {
+        "signal": signal,
+        "close_form": close_form or CloseSignalForm(),
+        "refusal": refusal,
+    }
+    return render(request, "followup/monitoring/signal_detail.html", context, status=status)
+
+
+@login_required
+def signal_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    _team_only(request)
+    return _render_signal(request, pk)
+
+
+@login_required
+@require_POST
+def signal_take(request: HttpRequest, pk: int) -> HttpResponse:
+    _team_only(request)
+    get_object_or_404(Signal, pk=pk)
+    try:
+        services.take_signal(request.user, pk)
+    except RuleViolation as refusal:
+        return _render_signal(request, pk, status=400, refusal=str(refusal.message))
+    messages.success(request, _("You are now handling the signal."))
+    return redirect("monitoring:signal-detail", pk=pk)
+
+
+@login_required
+@require_POST
+def signal_close(request: HttpRequest, pk: int) -> HttpResponse:
+    _team_only(request)
+    get_object_or_404(Signal, pk=pk)
+    form = CloseSignalForm(request.POST)
+    if form.is_valid():
+        try:
+            services.close_signal(request.user, pk, form.cleaned_data["note"])
+        except RuleViolation as refusal:
+            return _render_signal(request, pk, status=400, refusal=str(refusal.message))
+        except ValidationError as error:
+            form.add_error("note", error.message_dict.get("note", error.messages))
+        else:
+            messages.success(request, _("The signal is closed."))
+            return redirect("monitoring:signal-detail", pk=pk)
+    return _render_signal(request, pk, status=400, close_form=form)
+
+
+# --- Sources and runs -----------------------------------------------------------------------------
+
+
+def _render_sources(request: HttpRequest, *, status: int = 200, refusal: str = "") -> HttpResponse:
+    context = {"sources": selectors.sources_with_last_run(), "refusal": refusal}
+    return render(request, "followup/monitoring/source_list.html", context, status=status)
+
+
+@login_required
+def source_list(request: HttpRequest) -> HttpResponse:
+    _team_only(request)
+    return _render_sources(request)
+
+
+@login_required
+@require_POST
+def source_run(request: HttpRequest, pk: int) -> HttpResponse:
+    _team_only(request)
+    source = get_object_or_404(MonitoringSource, pk=pk)
+    try:
+        run = services.request_run(request.user, source.pk)
+    except RuleViolation as refusal:
+        return _render_sources(request, status=400, refusal=str(refusal.message))
+    messages.success(request, _("A run of “%(source)s” has started.") % {"source": source.name})
+    return redirect("monitoring:run-detail", pk=run.pk)
+
+
+@login_required
+def run_list(request: HttpRequest) -> HttpResponse:
+    _team_only(request)
+    runs = selectors.runs()
+    source = None
+    source_id = request.GET.get("source", "")
+    if source_id.isdigit():
+        source = MonitoringSource.objects.filter(pk=int(source_id)).first()
+        runs = runs.filter(source_id=int(source_id))
+    page = Paginator(runs, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "followup/monitoring/run_list.html", {"page": page, "source": source})
+
+
+@login_required
+def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    _team_only(request)
+    try:
+        run = selectors.run(pk)
+    except MonitoringRun.DoesNotExist:
+        raise Http404 from None
+    template = "followup/monitoring/run_detail.html"
+    htmx = getattr(request, "htmx", None)
+    if htmx and htmx.target == "run-outcome" and not htmx.history_restore_request:
+        template = "followup/monitoring/includes/run_outcome.html"
+    response = render(request, template, {"run": run})
+    patch_vary_headers(response, ["HX-Request", "HX-Target"])
+    return response

@@ -1,0 +1,700 @@
+"""Browser views of supplier follow-up: pre-admission controls, feedback, deep controls,
+order-stop proposals for procurement and matching-focused site visits.
+
+Thin on purpose: reads come from followup.selectors, writes go through followup.services and
+followup.rules decides what is allowed. A refusal is shown on the form it came from.
+"""
+
+from __future__ import annotations
+
+import os
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from categories.models import Service
+from followup import rules, selectors, services
+from followup.forms import (
+    AnswerForm,
+    CheckForm,
+    CloseForm,
+    ControlDecisionForm,
+    ControlFilterForm,
+    ControlStartForm,
+    DeepControlDetailsForm,
+    DeepControlFilterForm,
+    DeepControlStartForm,
+    FeedbackFilterForm,
+    FeedbackForm,
+    OutcomeForm,
+    ProposalDecisionForm,
+    QuestionTemplateForm,
+    SiteVisitFilterForm,
+    SiteVisitPlanForm,
+    SiteVisitRecordForm,
+    add_refusal,
+)
+from followup.models import Control, ControlCheck, DeepControl, Feedback, SiteVisit
+from spink.accounts import access
+from spink.accounts.access import Capability
+from spink.accounts.views import require_capability
+from spink.errors import RuleViolation
+
+PAGE_SIZE = 50
+FOLLOWUP = Capability.RUN_FOLLOWUP
+REFUSALS = (RuleViolation, ValidationError)
+FEEDBACK_RESULTS = "feedback-results"  # the region htmx swaps on the team's feedback list
+
+
+def _can(request: HttpRequest, capability: Capability) -> bool:
+    return access.has_capability(request.user, capability)
+
+
+def _page(request: HttpRequest, queryset):
+    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def _filtered(form) -> dict:
+    return form.cleaned_data if form.is_valid() else {}
+
+
+def _year(request: HttpRequest) -> int:
+    try:
+        year = int(request.GET.get("year", ""))
+    except ValueError:
+        return timezone.localdate().year
+    return year if 2000 <= year <= 2100 else timezone.localdate().year
+
+
+def _history(instance, limit: int = 50) -> list:
+    return list(instance.history.select_related("history_user").order_by("-history_date")[:limit])
+
+
+# --- Pre-admission controls ------------------------------------------------------------------
+
+
+@login_required
+def control_list(request: HttpRequest) -> HttpResponse:
+    require_capability(request, FOLLOWUP)
+    filter_form = ControlFilterForm(request.GET)
+    year = _year(request)
+    return render(
+        request,
+        "followup/control_list.html",
+        {
+            "filter_form": filter_form,
+            "page": _page(request, selectors.controls(_filtered(filter_form).get("decision"))),
+            "year": year,
+            "statistics": selectors.control_statistics(year),
+        },
+    )
+
+
+@login_required
+def control_create(request: HttpRequest) -> HttpResponse:
+    require_capability(request, FOLLOWUP)
+    form = ControlStartForm(request.POST or None, initial={"provider": request.GET.get("provider")})
+    if request.method == "POST" and form.is_valid():
+        try:
+            control = services.start_control(request.user, form.cleaned_data["provider"])
+        except REFUSALS as error:
+            add_refusal(form, error)
+        else:
+            messages.success(
+                request, _("The control was started. Record the result of each check.")
+            )
+            return redirect("followup:control-detail", pk=control.pk)
+    return render(
+        request, "followup/control_form.html", {"form": form}, status=400 if form.errors else 200
+    )
+
+
+def _render_control(
+    request: HttpRequest,
+    pk: int,
+    *,
+    check_forms: dict | None = None,
+    decision_form: ControlDecisionForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    control = selectors.control_page(pk)
+    pending = control.decision == Control.Decision.PENDING
+    check_forms = check_forms or {}
+    checks = selectors.control_checks(control)
+    for check in checks:
+        check.form = (check_forms.get(check.kind) or CheckForm(check=check)) if pending else None
+    context = {
+        "control": control,
+        "checks": checks,
+        "pending": pending,
+        "decision_form": (decision_form or ControlDecisionForm()) if pending else None,
+        "history": _history(control),
+    }
+    return render(request, "followup/control_detail.html", context, status=status)
+
+
+@login_required
+def control_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    require_capability(request, FOLLOWUP)
+    return _render_control(request, pk)
+
+
+@login_required
+@require_POST
+def control_check(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
+    require_capability(request, FOLLOWUP)
+    check = get_object_or_404(ControlCheck, control_id=pk, kind=kind)
+    form = CheckForm(request.POST, request.FILES, check=check)
+    saved = False
+    if form.is_valid():
+        try:
+            check = services.record_check(
+                request.user,
+                pk,
+                kind,
+                result=form.cleaned_data["result"],
+                note=form.cleaned_data["note"],
+                evidence=form.cleaned_data["evidence"],
+            )
+        except REFUSALS as error:
+            add_refusal(form, error)
+        else:
+            saved = True
+    if request.htmx:
+        # Only the check is swapped (htmx does not swap 4xx answers, so errors come as 200).
+        check = ControlCheck.objects.select_related("checked_by", "control").get(pk=check.pk)
+        check.form = CheckForm(check=check) if saved else form
+        return render(
+            request,
+            "followup/includes/control_check.html",
+            {"check": check, "control": check.control, "pending": True, "saved": saved},
+        )
+    if saved:
+        messages.success(
+            request, _("%(check)s was recorded.") % {"check": check.get_kind_display()}
+        )
+        return redirect(reverse("followup:control-detail", args=[pk]) + f"#check-{kind}")
+    return _render_control(request, pk, check_forms={kind: form}, status=400)
+
+
+@login_required
+def control_evidence(request: HttpRequest, pk: int, kind: str) -> FileResponse:
+    """Evidence files are served only to the team, never from a public media URL."""
+    require_capability(request, FOLLOWUP)
+    check = get_object_or_404(ControlCheck, control_id=pk, kind=kind)
+    if not check.evidence:
+        raise Http404
+    return FileResponse(
+        check.evidence.open("rb"),
+        as_attachment=True,
+        filename=os.path.basename(check.evidence.name),
+    )
+
+
+@login_required
+@require_POST
+def control_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    require_capability(request, FOLLOWUP)
+    control = get_object_or_404(Control, pk=pk)
+    form = ControlDecisionForm(request.POST)
+    if form.is_valid():
+        try:
+            services.decide_control(
+                request.user, control.pk, form.cleaned_data["decision"], form.cleaned_data["reason"]
+            )
+        except REFUSALS as error:
+            add_refusal(form, error)
+        else:
+            messages.success(
+                request,
+                _("The provider was approved.")
+                if form.cleaned_data["decision"] == Control.Decision.APPROVED
+                else _("The provider was not approved."),
+            )
+            return redirect("followup:control-detail", pk=control.pk)
+    return _render_control(request, pk, decision_form=form, status=400)
+
+
+# --- Feedback --------------------------------------------------------------------------------
+
+
+def _wants_results_only(request: HttpRequest, target: str) -> bool:
+    htmx = getattr(request, "htmx", None)
+    return bool(htmx and htmx.target == target and not htmx.history_restore_request)
+
+
+@login_required
+def feedback_list(request: HttpRequest) -> HttpResponse:
+    """The quality & control team's list of all feedback."""
+    require_capability(request, FOLLOWUP)
+    filter_form = FeedbackFilterForm(request.GET)
+    filters = _filtered(filter_form)
+    page = _page(request, selectors.team_feedback(filters.get("status"), filters.get("category")))
+    results_only = _wants_results_only(request, FEEDBACK_RESULTS)
+    template = (
+        "followup/includes/feedback_results.html" if results_only else "followup/feedback_list.html"
+    )
+    response = render(
+        request,
+        template,
+        {
+            "filter_form": filter_form,
+            "page": page,
+            "results_only": results_only,
+            "results_target": FEEDBACK_RESULTS,
+        },
+    )
+    patch_vary_headers(response, ["HX-Request", "HX-Target"])
+    return response
+
+
+@login_required
+def feedback_mine(request: HttpRequest) -> HttpResponse:
+    require_capability(request, Capability.LODGE_FEEDBACK)
+    return render(
+        request,
+        "followup/feedback_mine.html",
+        {"page": _page(request, selectors.own_feedback(request.user))},
+    )
+
+
+@login_required
+def feedback_create(request: HttpRequest) -> HttpResponse:
+    require_capability(request, Capability.LODGE_FEEDBACK)
+    initial = {}
+    unit_id = request.GET.get("unit", "")
+    if unit_id.isdigit():
+        initial["unit"] = int(unit_id)
+    form = FeedbackForm(request.POST or None, user=request.user, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            feedback = services.lodge_feedback(request.user, **form.cleaned_data)
+        except REFUSALS as error:
+            add_refusal(form, error)
+        else:
+            messages.success(
+                request,
+                _("Thank you. The feedback was sent to the quality & control team."),
+            )
+            return redirect("followup:feedback-detail", pk=feedback.pk)
+    return render(
+        request, "followup/feedback_form.html", {"form": form}, status=400 if form.errors else 200
+    )
+
+
+def _render_feedback(request: HttpRequest, pk: int, status: int = 200, **forms) -> HttpResponse:
+    if not (_can(request, FOLLOWUP) or _can(request, Capability.LODGE_FEEDBACK)):
+        raise PermissionDenied
+    feedback = selectors.feedback_page(request.user, pk)
+    team = _can(request, FOLLOWUP)
+    context = {"feedback": feedback, "team": team}
+    if team:
+        actions = rules.feedback_actions(feedback)
+        S = Feedback.Status
+        context |= {
+            "can_communicate": S.COMMUNICATED in actions,
+            "answer_form": (forms.get("answer_form") or AnswerForm())
+            if S.ANSWERED in actions
+            else None,
+            "close_form": (forms.get("close_form") or CloseForm()) if S.CLOSED in actions else None,
+            "refusal": forms.get("refusal"),
+            "history": _history(feedback),
+            "deep_controls": feedback.deep_controls.order_by("-created_at"),
+        }
+    return render(request, "followup/feedback_detail.html", context, status=status)
+
+
+@login_required
+def feedback_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _render_feedback(request, pk)
+
+
+def _feedback_step(request: HttpRequest, pk: int, step, form=None, form_name: str = "", done=""):
+    require_capability(request, FOLLOWUP)
+    feedback = get_object_or_404(Feedback, pk=pk)
+    if form is None or form.is_valid():
+        try:
+            step(feedback, form.cleaned_data if form is not None else {})
+        except RuleViolation as error:
+            # Shown above the forms: the refused step's own form may not be on the page.
+            return _render_feedback(request, pk, status=400, refusal=error.message)
+        except ValidationError as error:
+            if form is None:
+                return _render_feedback(request, pk, status=400, refusal=error.messages[0])
+            add_refusal(form, error)
+        else:
+            messages.success(request, done)
+            return redirect("followup:feedback-detail", pk=pk)
+    return _render_feedback(request, pk, status=400, **{form_name: form})
+
+
+@login_required
+@require_POST
+def feedback_communicate(request: HttpRequest, pk: int) -> HttpResponse:
+    return _feedback_step(
+        request,
+        pk,
+        lambda feedback, data: services.communicate_feedback(request.user, feedback.pk),
+        done=_("The feedback is marked as communicated to the provider."),
+    )
+
+
+@login_required
+@require_POST
+def feedback_answer(request: HttpRequest, pk: int) -> HttpResponse:
+    return _feedback_step(
+        request,
+        pk,
+        lambda feedback, data: services.record_provider_answer(
+            request.user, feedback.pk, data["provider_answer"]
+        ),
+        form=AnswerForm(request.POST),
+        form_name="answer_form",
+        done=_("The provider's answer was recorded."),
+    )
+
+
+@login_required
+@require_POST
+def feedback_close(request: HttpRequest, pk: int) -> HttpResponse:
+    return _feedback_step(
+        request,
+        pk,
+        lambda feedback, data: services.close_feedback(
+            request.user, feedback.pk, data["closing_category"], data["note"]
+        ),
+        form=CloseForm(request.POST),
+        form_name="close_form",
+        done=_("The feedback was closed."),
+    )
+
+
+# --- Deep controls ---------------------------------------------------------------------------
+
+
+@login_required
+def deep_control_list(request: HttpRequest) -> HttpResponse:
+    require_capability(request, FOLLOWUP)
+    filter_form = DeepControlFilterForm(request.GET)
+    return render(
+        request,
+        "followup/deep_control_list.html",
+        {
+            "filter_form": filter_form,
+            "page": _page(request, selectors.deep_controls(_filtered(filter_form).get("state"))),
+        },
+    )
+
+
+def _prefill(request: HttpRequest, *names: str) -> dict:
+    return {name: int(request.GET[name]) for name in names if request.GET.get(name, "").isdigit()}
+
+
+@login_required
+def deep_control_create(request: HttpRequest) -> HttpResponse:
+    require_capability(request, FOLLOWUP)
+    form = DeepControlStartForm(
+        request.POST or None, initial=_prefill(request, "signal", "feedback", "unit")
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            deep_control = services.start_deep_control(request.user, **form.cleaned_data)
+        except REFUSALS as error:
+            add_refusal(form, error)
+        else:
+            messages.success(request, _("The deep control was started."))
+            return redirect("followup:deep-control-detail", pk=deep_control.pk)
+    return render(
+        request,
+        "followup/deep_control_form.html",
+        {"form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+def _details_initial(deep_control: DeepControl) -> dict:
+    return {
+        "reason_details": deep_control.reason_details,
+        "checks_done": deep_control.checks_done,
+        "site_visit_done": deep_control.site_visit_done,
+        "site_visit_date": deep_control.site_visit_date,
+        "site_visit_notes": deep_control.site_visit_notes,
+    }
+
+
+def _render_deep_control(request: HttpRequest, pk: int, status: int = 200, **forms) -> HttpResponse:
+    deep_control = selectors.deep_control_page(pk)
+    is_open = not deep_control.outcome
+    context = {
+        "deep_control": deep_control,
+        "is_open": is_open,
+        "history": _history(deep_control),
+    }
+    if is_open:
+        context["details_form"] = forms.get("details_form") or DeepControlDetailsForm(
+            initial=_details_initial(deep_control)
+        )
+        context["outcome_form"] = forms.get("outcome_form") or OutcomeForm()
+    return render(request, "followup/deep_control_detail.html", context, status=status)
+
+
+@login_required
+def deep_control_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    require_capability(request, FOLLOWUP)
+    return _render_deep_control(request, pk)
+
+
+@login_required
+@require_POST
+def deep_control_update(request: HttpRequest, pk: int) -> HttpResponse:
+    require_capability(request, FOLLOWUP)
+    deep_control = get_object_or_404(DeepControl, pk=pk)
+    form = DeepControlDetailsForm(request.POST)
+    if form.is_valid():
+        try:
+            services.update_deep_control(request.user, deep_control.pk, **form.cleaned_data)
+        except REFUSALS as error:
+            add_refusal(form, error)
+        else:
+            messages.success(request, _("The deep control was saved."))
+            return redirect("followup:deep-control-detail", pk=pk)
+    return _render_deep_control(request, pk, status=400, details_form=form)
+
+
+@login_required
+@require_POST
+def deep_control_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    require_capability(request, FOLLOWUP)
+    deep_control = get_object_or_404(DeepControl, pk=pk)
+    form = OutcomeForm(request.POST)
+    if form.is_valid():
+        try:
+            services.decide_deep_control(
+                request.user,
+                deep_control.pk,
+                form.cleaned_data["outcome"],
+                form.cleaned_data["reason"],
+            )
+        except REFUSALS as error:
+            add_refusal(form, error)
+        else:
+            messages.success(
+                request,
+                _("Outcome decided: %(outcome)s.")
+                % {"outcome": DeepControl.Outcome(form.cleaned_data["outcome"]).label},
+            )
+            return redirect("followup:deep-control-detail", pk=pk)
+    return _render_deep_control(request, pk, status=400, outcome_form=form)
+
+
+# --- Order-stop proposals (procurement) ------------------------------------------------------
+
+
+@login_required
+def proposal_list(request: HttpRequest) -> HttpResponse:
+    require_capability(request, Capability.DECIDE_ORDER_STOP)
+    filter_form = DeepControlFilterForm(request.GET)
+    return render(
+        request,
+        "followup/proposal_list.html",
+        {
+            "filter_form": filter_form,
+            "page": _page(
+                request, selectors.order_stop_proposals(_filtered(filter_form).get("state"))
+            ),
+        },
+    )
+
+
+def _render_proposal(request: HttpRequest, pk: int, form=None, status: int = 200) -> HttpResponse:
+    proposal = selectors.order_stop_proposal(pk)
+    context = {"proposal": proposal}
+    if not proposal.order_stop_decision:
+        context["form"] = form or ProposalDecisionForm()
+    return render(request, "followup/proposal_detail.html", context, status=status)
+
+
+@login_required
+def proposal_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    require_capability(request, Capability.DECIDE_ORDER_STOP)
+    return _render_proposal(request, pk)
+
+
+@login_required
+@require_POST
+def proposal_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    require_capability(request, Capability.DECIDE_ORDER_STOP)
+    proposal = selectors.order_stop_proposal(pk)
+    form = ProposalDecisionForm(request.POST)
+    if form.is_valid():
+        decide = form.cleaned_data["decision"] == DeepControl.OrderStopDecision.DECIDED
+        try:
+            services.decide_order_stop_proposal(
+                request.user, proposal.pk, decide=decide, reason=form.cleaned_data["reason"]
+            )
+        except REFUSALS as error:
+            add_refusal(form, error)
+        else:
+            messages.success(
+                request,
+                _("Temporary order stop decided.") if decide else _("The proposal was declined."),
+            )
+            return redirect("followup:proposal-detail", pk=pk)
+    return _render_proposal(request, pk, form=form, status=400)
+
+
+# --- Matching-focused site visits ------------------------------------------------------------
+
+
+@login_required
+def site_visit_list(request: HttpRequest) -> HttpResponse:
+    require_capability(request, Capability.PLAN_SITE_VISITS)
+    filter_form = SiteVisitFilterForm(request.GET)
+    filters = _filtered(filter_form)
+    year = _year(request)
+    return render(
+        request,
+        "followup/site_visit_list.html",
+        {
+            "filter_form": filter_form,
+            "page": _page(
+                request, selectors.site_visits(filters.get("team"), filters.get("state"))
+            ),
+            "year": year,
+            "statistics": selectors.site_visit_statistics(year),
+            "can_edit_templates": _can(request, FOLLOWUP),
+        },
+    )
+
+
+@login_required
+def site_visit_create(request: HttpRequest) -> HttpResponse:
+    require_capability(request, Capability.PLAN_SITE_VISITS)
+    initial = _prefill(request, "unit")
+    if request.user.placement_team:
+        initial["team"] = request.user.placement_team
+    form = SiteVisitPlanForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            visit = services.plan_site_visit(request.user, **form.cleaned_data)
+        except REFUSALS as error:
+            add_refusal(form, error)
+        else:
+            messages.success(request, _("The site visit was planned."))
+            return redirect("followup:site-visit-detail", pk=visit.pk)
+    return render(
+        request,
+        "followup/site_visit_form.html",
+        {"form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+def site_visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    require_capability(request, Capability.PLAN_SITE_VISITS)
+    visit = selectors.site_visit_page(pk)
+    return render(
+        request,
+        "followup/site_visit_detail.html",
+        {
+            "visit": visit,
+            "can_record": rules.may_record_visit(request.user, visit),
+            "can_join": _can(request, FOLLOWUP) and not visit.joint_with_quality_team,
+            "history": _history(visit),
+        },
+    )
+
+
+@login_required
+def site_visit_record(request: HttpRequest, pk: int) -> HttpResponse:
+    require_capability(request, Capability.PLAN_SITE_VISITS)
+    visit = selectors.site_visit_page(pk)
+    if not rules.may_record_visit(request.user, visit):
+        raise PermissionDenied
+    answers = {entry.get("question", ""): entry.get("answer", "") for entry in visit.answers}
+    initial = {
+        "visited_on": visit.visited_on,
+        "assessment": visit.assessment,
+        "register_changes": visit.register_changes,
+    }
+    form = SiteVisitRecordForm(
+        request.POST or None,
+        questions=selectors.visit_questions(visit),
+        answers=answers,
+        initial=initial,
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.record_site_visit(
+                request.user,
+                visit.pk,
+                visited_on=form.cleaned_data["visited_on"],
+                answers=form.answers(),
+                assessment=form.cleaned_data["assessment"],
+                register_changes=form.cleaned_data["register_changes"],
+            )
+        except REFUSALS as error:
+            add_refusal(form, error)
+        else:
+            messages.success(request, _("The site visit was recorded."))
+            return redirect("followup:site-visit-detail", pk=visit.pk)
+    return render(
+        request,
+        "followup/site_visit_record.html",
+        {"visit": visit, "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def site_visit_join(request: HttpRequest, pk: int) -> HttpResponse:
+    require_capability(request, FOLLOWUP)
+    visit = get_object_or_404(SiteVisit, pk=pk)
+    services.join_site_visit(request.user, visit.pk)
+    messages.success(request, _("The quality & control team joins the visit."))
+    return redirect("followup:site-visit-detail", pk=pk)
+
+
+@login_required
+def question_template_list(request: HttpRequest) -> HttpResponse:
+    require_capability(request, FOLLOWUP)
+    return render(
+        request,
+        "followup/question_template_list.html",
+        {"services": selectors.question_templates()},
+    )
+
+
+@login_required
+def question_template_edit(request: HttpRequest, code: str) -> HttpResponse:
+    require_capability(request, FOLLOWUP)
+    service = get_object_or_404(Service, code=code)
+    questions = selectors.template_questions(service.pk)
+    form = QuestionTemplateForm(request.POST or None, initial={"questions": "\n".join(questions)})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.save_question_template(request.user, service, form.question_list())
+        except REFUSALS as error:
+            add_refusal(form, error)
+        else:
+            messages.success(
+                request, _("The questions for %(service)s were saved.") % {"service": service.name}
+            )
+            return redirect("followup:question-template-list")
+    return render(
+        request,
+        "followup/question_template_form.html",
+        {"form": form, "service": service},
+        status=400 if form.errors else 200,
+    )

@@ -304,7 +304,7 @@ MONITORING_HTTP_TIMEOUT = env_float("MONITORING_HTTP_TIMEOUT", 30)
 # --- Supplier follow-up ------------------------------------------------------------------
 # This many feedbacks (synpunkter) in one category about one provider within 12 months raise
 # a signal proposing a deep control.
-FEEDBACK_PATTERN_THRESHOLD = 3
+FEEDBACK_PATTERN_THRESHOLD = env_int("FEEDBACK_PATTERN_THRESHOLD", 3)
 
 # --- E-mail ------------------------------------------------------------------------------
 EMAIL_BACKEND = os.environ.get(

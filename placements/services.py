@@ -168,14 +168,10 @@ def submit(actor: User, request_id: int) -> PlacementRequest:
     return request
 
 
-@transaction.atomic
 def withdraw(actor: User, request_id: int, reason: str) -> PlacementRequest:
-    reason = _require_text(reason, "reason")
-    request = _locked(request_id)
-    rules.check_action("withdraw", request, actor)
-    _close(request, RequestStatus.WITHDRAWN, reason)
-    _event(request, K.WITHDRAWN, actor, reason)
-    return request
+    return _close_with_reason(
+        actor, request_id, reason, "withdraw", RequestStatus.WITHDRAWN, K.WITHDRAWN
+    )
 
 
 @transaction.atomic
@@ -208,13 +204,21 @@ def report_choice(
     return request
 
 
-@transaction.atomic
 def report_none_chosen(actor: User, request_id: int, reason: str) -> PlacementRequest:
+    return _close_with_reason(
+        actor, request_id, reason, "none_chosen", RequestStatus.NOT_PLACED, K.NOT_PLACED
+    )
+
+
+@transaction.atomic
+def _close_with_reason(
+    actor: User, request_id: int, reason: str, action: str, status: str, kind: str
+) -> PlacementRequest:
     reason = _require_text(reason, "reason")
     request = _locked(request_id)
-    rules.check_action("none_chosen", request, actor)
-    _close(request, RequestStatus.NOT_PLACED, reason)
-    _event(request, K.NOT_PLACED, actor, reason)
+    rules.check_action(action, request, actor)
+    _close(request, status, reason)
+    _event(request, kind, actor, reason)
     return request
 
 
@@ -319,14 +323,15 @@ def send_recommendation(
     return recommendation
 
 
-@transaction.atomic
 def record_no_provider_found(actor: User, request_id: int, reason: str) -> PlacementRequest:
-    reason = _require_text(reason, "reason")
-    request = _locked(request_id)
-    rules.check_action("no_provider_found", request, actor)
-    _close(request, RequestStatus.NOT_PLACED, reason)
-    _event(request, K.NO_PROVIDER_FOUND, actor, reason)
-    return request
+    return _close_with_reason(
+        actor,
+        request_id,
+        reason,
+        "no_provider_found",
+        RequestStatus.NOT_PLACED,
+        K.NO_PROVIDER_FOUND,
+    )
 
 
 # --- Both -----------------------------------------------------------------------------------------

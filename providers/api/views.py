@@ -152,15 +152,19 @@ class UnitViewSet(
     )
     @action(detail=True, methods=["post"], url_path="status")
     def change_status(self, request, pk=None):
-        unit = self.get_object()
-        serializer = StatusChangeSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        services.change_status(
-            unit.pk,
-            serializer.validated_data["status"],
-            actor=request.user,
-            reason=serializer.validated_data["reason"],
+        return self._decide(
+            StatusChangeSerializer,
+            lambda unit_id, data: services.change_status(
+                unit_id, data["status"], actor=request.user, reason=data["reason"]
+            ),
         )
+
+    def _decide(self, serializer_class, decide):
+        """Validate the body, apply the decision through the register's services, show it."""
+        unit = self.get_object()
+        serializer = serializer_class(data=self.request.data)
+        serializer.is_valid(raise_exception=True)
+        decide(unit.pk, serializer.validated_data)
         return self._shown(unit.pk)
 
     @extend_schema(
@@ -170,16 +174,12 @@ class UnitViewSet(
     )
     @action(detail=True, methods=["post"], url_path="recommendation-stop")
     def recommendation_stop(self, request, pk=None):
-        unit = self.get_object()
-        serializer = StopSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        services.set_recommendation_stop(
-            unit.pk,
-            serializer.validated_data["stop"],
-            actor=request.user,
-            reason=serializer.validated_data["reason"],
+        return self._decide(
+            StopSerializer,
+            lambda unit_id, data: services.set_recommendation_stop(
+                unit_id, data["stop"], actor=request.user, reason=data["reason"]
+            ),
         )
-        return self._shown(unit.pk)
 
     @extend_schema(
         summary="Decide or lift a temporary order stop (framework units; procurement)",
@@ -188,16 +188,12 @@ class UnitViewSet(
     )
     @action(detail=True, methods=["post"], url_path="order-stop")
     def order_stop(self, request, pk=None):
-        unit = self.get_object()
-        serializer = StopSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        services.set_order_stop(
-            unit.pk,
-            serializer.validated_data["stop"],
-            actor=request.user,
-            reason=serializer.validated_data["reason"],
+        return self._decide(
+            StopSerializer,
+            lambda unit_id, data: services.set_order_stop(
+                unit_id, data["stop"], actor=request.user, reason=data["reason"]
+            ),
         )
-        return self._shown(unit.pk)
 
 
 class ProviderViewSet(

@@ -1,7 +1,19 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from categories.models import CategoryArea, OperatingForm, Service, Subcategory
+from categories.models import (
+    Activity,
+    CategoryArea,
+    CategoryPlan,
+    CouncilDecision,
+    Goal,
+    Kpi,
+    KpiMeasurement,
+    OperatingForm,
+    Service,
+    Strategy,
+    Subcategory,
+)
 
 
 class SubcategoryInline(admin.TabularInline):
@@ -33,3 +45,47 @@ class SubcategoryAdmin(SimpleHistoryAdmin):
     list_display = ["name_sv", "name_en", "service", "code", "is_active"]
     list_filter = ["service__area", "service"]
     search_fields = ["name_sv", "name_en", "code"]
+
+
+# --- Category plans -----------------------------------------------------------------------------
+
+
+class GoalInline(admin.TabularInline):
+    model = Goal
+    extra = 0
+
+
+class CouncilDecisionInline(admin.TabularInline):
+    model = CouncilDecision
+    extra = 0
+
+
+@admin.register(CategoryPlan)
+class CategoryPlanAdmin(SimpleHistoryAdmin):
+    list_display = ["area", "year"]
+    list_filter = ["area", "year"]
+    inlines = [GoalInline, CouncilDecisionInline]
+
+
+@admin.register(Strategy)
+class StrategyAdmin(admin.ModelAdmin):
+    list_display = ["title", "goal"]
+    list_filter = ["goal__plan"]
+
+
+@admin.register(Activity)
+class ActivityAdmin(SimpleHistoryAdmin):
+    list_display = ["title", "strategy", "status"]
+    list_filter = ["status", "strategy__goal__plan"]
+
+
+class KpiMeasurementInline(admin.TabularInline):
+    model = KpiMeasurement
+    extra = 0
+
+
+@admin.register(Kpi)
+class KpiAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "strategy", "source"]
+    list_filter = ["source", "strategy__goal__plan"]
+    inlines = [KpiMeasurementInline]

@@ -20,6 +20,8 @@ api_v1 = [
     path("", include("providers.api.urls")),
     path("", include("placements.api.urls")),
     path("", include("followup.api.urls")),
+    path("", include("categories.statistics.api_urls")),
+    path("", include("categories.plans.api_urls")),
 ]
 
 urlpatterns = [
@@ -29,6 +31,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("organisation/", include("spink.accounts.urls")),
     path("taxonomy/", include("categories.urls")),
+    path("statistics/", include("categories.statistics.urls")),
+    path("category-plans/", include("categories.plans.urls")),
     path("register/", include("providers.urls")),
     path("register/import/", include("providers.import_urls")),
     path("requests/", include("placements.urls")),

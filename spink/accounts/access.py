@@ -37,6 +37,8 @@ class Capability(StrEnum):
     LODGE_FEEDBACK = "lodge_feedback"  # feedback (synpunkt) about a unit, by those placing
     PLAN_SITE_VISITS = "plan_site_visits"  # matching-focused site visits
     VIEW_STATISTICS = "view_statistics"
+    VIEW_CATEGORY_PLANS = "view_category_plans"
+    EDIT_CATEGORY_PLANS = "edit_category_plans"
     ADMINISTER = "administer"
 
 
@@ -65,6 +67,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
             Capability.EDIT_REGISTER,
             Capability.RUN_FOLLOWUP,
             Capability.PLAN_SITE_VISITS,
+            Capability.VIEW_CATEGORY_PLANS,
         }
     ),
     Role.PROCUREMENT: frozenset(
@@ -73,10 +76,17 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
             Capability.VIEW_FULL_REGISTER,
             Capability.MANAGE_AGREEMENTS,
             Capability.DECIDE_ORDER_STOP,
+            Capability.VIEW_CATEGORY_PLANS,
         }
     ),
     Role.MANAGER: frozenset(
-        {Capability.VIEW_ORGANISATION, Capability.VIEW_STATISTICS, Capability.VIEW_REGISTER}
+        {
+            Capability.VIEW_ORGANISATION,
+            Capability.VIEW_STATISTICS,
+            Capability.VIEW_REGISTER,
+            Capability.VIEW_CATEGORY_PLANS,
+            Capability.EDIT_CATEGORY_PLANS,
+        }
     ),
     Role.ADMINISTRATOR: frozenset(Capability),
 }

@@ -32,6 +32,8 @@ NAV_ITEMS: list[NavItem] = [
     NavItem(_("Deep controls"), "followup:deep-control-list", Capability.RUN_FOLLOWUP),
     NavItem(_("Site visits"), "followup:site-visit-list", Capability.PLAN_SITE_VISITS),
     NavItem(_("Order stop proposals"), "followup:proposal-list", Capability.DECIDE_ORDER_STOP),
+    NavItem(_("Category plans"), "category_plans:plan-list", Capability.VIEW_CATEGORY_PLANS),
+    NavItem(_("Statistics"), "statistics:yearly", Capability.VIEW_STATISTICS),
     NavItem(_("Service taxonomy"), "categories:service-list", None),
     NavItem(_("API documentation"), "api-docs", Capability.ADMINISTER),
 ]

@@ -2,8 +2,10 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from categories import taxonomy
+from categories.plans import demo as plan_demo
 from followup import demo as followup_demo
 from placements import demo as placement_demo
+from placements import history as placement_history
 from providers import demo as register_demo
 from spink.accounts import demo
 
@@ -36,6 +38,13 @@ class Command(BaseCommand):
             if requests
             else "Demo placement requests already there."
         )
+        history = placement_history.seed_history()
+        self.stdout.write(
+            f"History 2023–2024: {history} closed requests created."
+            if history
+            else "History 2023–2024 already there."
+        )
+        self.stdout.write(f"Demo category plan: {plan_demo.seed() or 'already there'}.")
         if settings.DEMO_MODE:
             self.stdout.write(f"Demo logins (password: {demo.DEMO_PASSWORD}):")
             for user in users:

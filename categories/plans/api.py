@@ -1,0 +1,122 @@
+"""REST API of the category plans: read the plans, and the KPI values with their status."""
+
+from __future__ import annotations
+
+from rest_framework import serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from categories.models import Activity, CategoryPlan, CouncilDecision, Goal, Kpi, Strategy
+from categories.plans import selectors
+from spink.accounts.access import Capability
+from spink.accounts.api.permissions import RolePermission
+
+
+class ActivitySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Activity
+        fields = ["id", "title", "description", "owner", "status", "start_date", "end_date"]
+
+
+class KpiSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Kpi
+        fields = [
+            "id",
+            "name",
+            "unit",
+            "target_text",
+            "target_value",
+            "direction",
+            "source",
+            "service",
+        ]
+
+
+class StrategySerializer(serializers.ModelSerializer):
+    activities = ActivitySerializer(many=True, read_only=True)
+    kpis = KpiSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Strategy
+        fields = ["id", "title", "description", "activities", "kpis"]
+
+
+class GoalSerializer(serializers.ModelSerializer):
+    strategies = StrategySerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Goal
+        fields = ["id", "title", "description", "strategies"]
+
+
+class DecisionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CouncilDecision
+        fields = ["id", "decided_on", "decision", "decided_by"]
+
+
+class PlanSerializer(serializers.ModelSerializer):
+    area = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = CategoryPlan
+        fields = ["id", "area", "year", "title", "adopted_on"]
+
+
+class PlanDetailSerializer(PlanSerializer):
+    goals = GoalSerializer(many=True, read_only=True)
+    decisions = DecisionSerializer(many=True, read_only=True)
+    progress = serializers.SerializerMethodField()
+
+    class Meta(PlanSerializer.Meta):
+        fields = [
+            *PlanSerializer.Meta.fields,
+            "current_state_analysis",
+            "progress",
+            "goals",
+            "decisions",
+        ]
+
+    def get_progress(self, plan) -> dict:
+        progress = selectors.activity_progress(plan)
+        return {"completed": progress.completed, "total": progress.total}
+
+
+class KpiValueSerializer(KpiSerializer):
+    latest_value = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
+    latest_start = serializers.DateField(allow_null=True)
+    latest_end = serializers.DateField(allow_null=True)
+    status = serializers.CharField()
+    strategy = serializers.PrimaryKeyRelatedField(read_only=True)
+
+    class Meta(KpiSerializer.Meta):
+        fields = [
+            *KpiSerializer.Meta.fields,
+            "strategy",
+            "latest_value",
+            "latest_start",
+            "latest_end",
+            "status",
+        ]
+
+
+class CategoryPlanViewSet(viewsets.ReadOnlyModelViewSet):
+    """Category plans with goals, strategies, activities, KPIs and council decisions."""
+
+    permission_classes = [RolePermission]
+    required_capability = Capability.VIEW_CATEGORY_PLANS
+    queryset = CategoryPlan.objects.select_related("area").prefetch_related(
+        "goals__strategies__activities", "goals__strategies__kpis", "decisions"
+    )
+    filterset_fields = {"area__code": ["exact"], "year": ["exact"]}
+
+    def get_serializer_class(self):
+        return PlanSerializer if self.action == "list" else PlanDetailSerializer
+
+    @action(detail=True, methods=["get"])
+    def kpis(self, request, pk=None):
+        """Each KPI of the plan with its latest value and status against target
+        (met / not_met / no_data / information)."""
+        plan = self.get_object()
+        return Response(KpiValueSerializer(selectors.plan_kpis(plan), many=True).data)

@@ -1,0 +1,360 @@
+"""Pages of the category plans. Reads from selectors, writes through services."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from categories.models import (
+    Activity,
+    CategoryArea,
+    CategoryPlan,
+    Goal,
+    Kpi,
+    Strategy,
+)
+from categories.plans import forms, selectors, services, text
+from categories.plans.kpis import Period
+from spink.accounts import access
+from spink.accounts.access import Capability
+from spink.accounts.views import require_capability
+
+VIEW = Capability.VIEW_CATEGORY_PLANS
+EDIT = Capability.EDIT_CATEGORY_PLANS
+
+
+def _detail_url(plan: CategoryPlan, anchor: str = "") -> str:
+    url = reverse("category_plans:plan-detail", args=[plan.pk])
+    return f"{url}#{anchor}" if anchor else url
+
+
+@login_required
+def plan_list(request: HttpRequest) -> HttpResponse:
+    require_capability(request, VIEW)
+    area = request.GET.get("area") or None
+    try:
+        year = int(request.GET.get("year") or 0) or None
+    except ValueError:
+        year = None
+    plans = list(selectors.plans(area, year))
+    for plan in plans:
+        plan.progress = selectors.activity_progress(plan)
+    return render(
+        request,
+        "categories/plans/plan_list.html",
+        {
+            "plans": plans,
+            "areas": CategoryArea.objects.all(),
+            "area": area,
+            "year": year or "",
+            "can_edit": access.has_capability(request.user, EDIT),
+        },
+    )
+
+
+@login_required
+def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    require_capability(request, VIEW)
+    plan = get_object_or_404(CategoryPlan.objects.select_related("area"), pk=pk)
+    facts_period = Period.year(plan.year)
+    return render(
+        request,
+        "categories/plans/plan_detail.html",
+        {
+            "plan": plan,
+            "analysis": text.render(plan.current_state_analysis),
+            "goals": selectors.plan_tree(plan),
+            "progress": selectors.activity_progress(plan),
+            "kpis": selectors.plan_kpis(plan),
+            "decisions": plan.decisions.all(),
+            "facts": selectors.framework_facts(plan.area_id, facts_period),
+            "facts_period": facts_period,
+            "can_edit": access.has_capability(request.user, EDIT),
+            "compute_form": forms.PeriodForm.for_year(plan.year, auto_id="compute_%s"),
+            "status_choices": forms.ActivityStatusForm.base_fields["status"].choices,
+        },
+    )
+
+
+def _form_page(request, form, *, plan, title, cancel_url, save, success):
+    """Show `form`; on a valid POST call save(form) and redirect to success(result)."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = save(form)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect(success(result))
+    return render(
+        request,
+        "categories/plans/form.html",
+        {"form": form, "plan": plan, "title": title, "cancel_url": cancel_url},
+    )
+
+
+def _data(request):
+    return request.POST if request.method == "POST" else None
+
+
+@login_required
+def plan_create(request: HttpRequest) -> HttpResponse:
+    require_capability(request, EDIT)
+    form = forms.PlanForm(_data(request), initial={"year": dt.date.today().year})
+    return _form_page(
+        request,
+        form,
+        plan=None,
+        title=_("New category plan"),
+        cancel_url=reverse("category_plans:plan-list"),
+        save=lambda f: services.save_form(request.user, f),
+        success=_detail_url,
+    )
+
+
+@login_required
+def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    require_capability(request, EDIT)
+    plan = get_object_or_404(CategoryPlan, pk=pk)
+    return _form_page(
+        request,
+        forms.PlanForm(_data(request), instance=plan),
+        plan=plan,
+        title=_("Edit plan"),
+        cancel_url=_detail_url(plan),
+        save=lambda f: services.save_form(request.user, f),
+        success=_detail_url,
+    )
+
+
+def _child_page(request, form_class, *, instance, parent_field, parent, plan, title, **kw):
+    form = form_class(_data(request), instance=instance, **kw)
+    if instance is None:
+        setattr(form.instance, parent_field, parent)
+    return _form_page(
+        request,
+        form,
+        plan=plan,
+        title=title,
+        cancel_url=_detail_url(plan),
+        save=lambda f: services.save_form(request.user, f),
+        success=lambda obj: _detail_url(plan, f"{type(obj).__name__.lower()}-{obj.pk}"),
+    )
+
+
+@login_required
+def goal_create(request: HttpRequest, plan_pk: int) -> HttpResponse:
+    require_capability(request, EDIT)
+    plan = get_object_or_404(CategoryPlan, pk=plan_pk)
+    return _child_page(
+        request,
+        forms.GoalForm,
+        instance=None,
+        parent_field="plan",
+        parent=plan,
+        plan=plan,
+        title=_("New goal"),
+    )
+
+
+@login_required
+def goal_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    require_capability(request, EDIT)
+    goal = get_object_or_404(Goal.objects.select_related("plan"), pk=pk)
+    return _child_page(
+        request,
+        forms.GoalForm,
+        instance=goal,
+        parent_field="plan",
+        parent=goal.plan,
+        plan=goal.plan,
+        title=_("Edit goal"),
+    )
+
+
+@login_required
+def strategy_create(request: HttpRequest, goal_pk: int) -> HttpResponse:
+    require_capability(request, EDIT)
+    goal = get_object_or_404(Goal.objects.select_related("plan"), pk=goal_pk)
+    return _child_page(
+        request,
+        forms.StrategyForm,
+        instance=None,
+        parent_field="goal",
+        parent=goal,
+        plan=goal.plan,
+        title=_("New strategy"),
+    )
+
+
+@login_required
+def strategy_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    require_capability(request, EDIT)
+    strategy = get_object_or_404(Strategy.objects.select_related("goal__plan"), pk=pk)
+    return _child_page(
+        request,
+        forms.StrategyForm,
+        instance=strategy,
+        parent_field="goal",
+        parent=strategy.goal,
+        plan=strategy.goal.plan,
+        title=_("Edit strategy"),
+    )
+
+
+@login_required
+def activity_create(request: HttpRequest, strategy_pk: int) -> HttpResponse:
+    require_capability(request, EDIT)
+    strategy = get_object_or_404(Strategy.objects.select_related("goal__plan"), pk=strategy_pk)
+    return _child_page(
+        request,
+        forms.ActivityForm,
+        instance=None,
+        parent_field="strategy",
+        parent=strategy,
+        plan=strategy.goal.plan,
+        title=_("New activity"),
+    )
+
+
+@login_required
+def activity_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    require_capability(request, EDIT)
+    activity = get_object_or_404(Activity.objects.select_related("strategy__goal__plan"), pk=pk)
+    return _child_page(
+        request,
+        forms.ActivityForm,
+        instance=activity,
+        parent_field="strategy",
+        parent=activity.strategy,
+        plan=activity.strategy.goal.plan,
+        title=_("Edit activity"),
+    )
+
+
+@login_required
+@require_POST
+def activity_status(request: HttpRequest, pk: int) -> HttpResponse:
+    require_capability(request, EDIT)
+    activity = get_object_or_404(Activity.objects.select_related("strategy__goal__plan"), pk=pk)
+    form = forms.ActivityStatusForm(request.POST)
+    if form.is_valid():
+        services.set_activity_status(request.user, activity.pk, form.cleaned_data["status"])
+        messages.success(
+            request,
+            _("Status of “%(activity)s” saved.") % {"activity": activity.title},
+        )
+    else:
+        messages.error(request, _("Choose a valid status."))
+    return redirect(_detail_url(activity.strategy.goal.plan, f"activity-{activity.pk}"))
+
+
+@login_required
+def kpi_create(request: HttpRequest, strategy_pk: int) -> HttpResponse:
+    require_capability(request, EDIT)
+    strategy = get_object_or_404(Strategy.objects.select_related("goal__plan"), pk=strategy_pk)
+    plan = strategy.goal.plan
+    return _child_page(
+        request,
+        forms.KpiForm,
+        instance=None,
+        parent_field="strategy",
+        parent=strategy,
+        plan=plan,
+        title=_("New KPI"),
+        area=plan.area,
+    )
+
+
+@login_required
+def kpi_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    require_capability(request, EDIT)
+    kpi = get_object_or_404(Kpi.objects.select_related("strategy__goal__plan"), pk=pk)
+    plan = kpi.strategy.goal.plan
+    return _child_page(
+        request,
+        forms.KpiForm,
+        instance=kpi,
+        parent_field="strategy",
+        parent=kpi.strategy,
+        plan=plan,
+        title=_("Edit KPI"),
+        area=plan.area,
+    )
+
+
+@login_required
+def kpi_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A KPI's values over time, and (for manual KPIs) the form to enter one."""
+    require_capability(request, VIEW)
+    kpi = get_object_or_404(Kpi.objects.select_related("strategy__goal__plan"), pk=pk)
+    plan = kpi.strategy.goal.plan
+    can_edit = access.has_capability(request.user, EDIT)
+    form = None
+    if can_edit and not kpi.is_computed:
+        form = forms.MeasurementForm.for_year(plan.year, _data(request))
+        if request.method == "POST" and form.is_valid():
+            services.record_measurement(
+                request.user,
+                kpi,
+                form.period,
+                form.cleaned_data["value"],
+                form.cleaned_data["note"],
+            )
+            messages.success(request, _("Value saved."))
+            return redirect("category_plans:kpi-detail", pk=kpi.pk)
+    elif request.method == "POST":
+        require_capability(request, EDIT)
+    from categories.plans import kpis as kpi_rules
+
+    values = list(selectors.measurements(kpi))
+    for measurement in values:
+        measurement.status = kpi_rules.status(kpi, measurement.value)
+        measurement.status_label = kpi_rules.KpiStatus.LABELS[measurement.status]
+    return render(
+        request,
+        "categories/plans/kpi_detail.html",
+        {"kpi": kpi, "plan": plan, "values": values, "form": form, "can_edit": can_edit},
+    )
+
+
+@login_required
+def decision_create(request: HttpRequest, plan_pk: int) -> HttpResponse:
+    require_capability(request, EDIT)
+    plan = get_object_or_404(CategoryPlan, pk=plan_pk)
+    form = forms.DecisionForm(_data(request), initial={"decided_on": dt.date.today()})
+    return _form_page(
+        request,
+        form,
+        plan=plan,
+        title=_("Record a council decision"),
+        cancel_url=_detail_url(plan, "decisions-heading"),
+        save=lambda f: services.record_decision(request.user, plan, f),
+        success=lambda decision: _detail_url(plan, "decisions-heading"),
+    )
+
+
+@login_required
+@require_POST
+def compute(request: HttpRequest, pk: int) -> HttpResponse:
+    require_capability(request, EDIT)
+    plan = get_object_or_404(CategoryPlan, pk=pk)
+    form = forms.PeriodForm(request.POST)
+    if form.is_valid():
+        results = services.compute_kpis(plan, form.period)
+        messages.success(
+            request,
+            _("%(count)d computed KPIs updated for %(start)s – %(end)s.")
+            % {"count": len(results), "start": form.period.start, "end": form.period.end},
+        )
+    else:
+        messages.error(request, _("Give a valid period to compute the KPIs for."))
+    return redirect(_detail_url(plan, "kpis-heading"))

@@ -51,6 +51,7 @@ def _render_signal(
         raise Http404 from None
     context = {
         "signal": signal,
+        "actions": services.signal_actions(signal),
         "close_form": close_form or CloseSignalForm(),
         "refusal": refusal,
     }

@@ -54,6 +54,13 @@ def may_handle_deviations(user: User, request: PlacementRequest) -> bool:
     return is_team_officer(user, request) or access.is_administrator(user)
 
 
+def may_note_deviation(user: User, deviation) -> bool:
+    """Spink handles or closes a deviation while it is open."""
+    return deviation.status != deviation.Status.CLOSED and may_handle_deviations(
+        user, deviation.request
+    )
+
+
 def may_see_matches(user: User, request: PlacementRequest) -> bool:
     """Placement officers see a request's matches; for a protected identity only those who may
     see the person, since exclusion reasons (age span, gender) would hint at who it is."""

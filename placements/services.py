@@ -368,39 +368,39 @@ def lodge_deviation(actor: User, request_id: int, description: str) -> Deviation
     return deviation
 
 
-def _spink_handler(actor: User, request: PlacementRequest) -> None:
-    if not rules.may_handle_deviations(actor, request):
+def _locked_open_deviation(actor: User, deviation_id: int) -> Deviation:
+    deviation = (
+        Deviation.objects.select_for_update(of=("self",))
+        .select_related("request__administration")
+        .get(pk=deviation_id)
+    )
+    if not rules.may_handle_deviations(actor, deviation.request):
         raise RuleViolation(
             _("Deviations are handled by Spink's placement officers."), "not_allowed"
         )
+    if not rules.may_note_deviation(actor, deviation):
+        raise RuleViolation(_("The deviation is already closed."), "closed")
+    return deviation
 
 
 @transaction.atomic
 def handle_deviation(actor: User, deviation_id: int, note: str) -> Deviation:
     note = _require_text(note, "note")
-    deviation = Deviation.objects.select_for_update().get(pk=deviation_id)
-    request = PlacementRequest.objects.select_related("administration").get(pk=deviation.request_id)
-    _spink_handler(actor, request)
-    if deviation.status == Deviation.Status.CLOSED:
-        raise RuleViolation(_("The deviation is already closed."), "closed")
+    deviation = _locked_open_deviation(actor, deviation_id)
     deviation.status = Deviation.Status.IN_PROGRESS
     deviation.handling_note = note
     deviation.save(update_fields=["status", "handling_note"])
-    _event(request, K.DEVIATION_HANDLED, actor, note, deviation=deviation.pk)
+    _event(deviation.request, K.DEVIATION_HANDLED, actor, note, deviation=deviation.pk)
     return deviation
 
 
 @transaction.atomic
 def close_deviation(actor: User, deviation_id: int, note: str) -> Deviation:
     note = _require_text(note, "note")
-    deviation = Deviation.objects.select_for_update().get(pk=deviation_id)
-    request = PlacementRequest.objects.select_related("administration").get(pk=deviation.request_id)
-    _spink_handler(actor, request)
-    if deviation.status == Deviation.Status.CLOSED:
-        raise RuleViolation(_("The deviation is already closed."), "closed")
+    deviation = _locked_open_deviation(actor, deviation_id)
     deviation.status = Deviation.Status.CLOSED
     deviation.closing_note = note
     deviation.closed_at = timezone.now()
     deviation.save(update_fields=["status", "closing_note", "closed_at"])
-    _event(request, K.DEVIATION_CLOSED, actor, note, deviation=deviation.pk)
+    _event(deviation.request, K.DEVIATION_CLOSED, actor, note, deviation=deviation.pk)
     return deviation

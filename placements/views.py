@@ -38,7 +38,7 @@ from placements.forms import (
     RequestForm,
     add_refusal,
 )
-from placements.models import Deviation, PlacementRequest
+from placements.models import PlacementRequest
 from spink.accounts import access
 from spink.accounts.access import Capability
 from spink.accounts.views import require_capability
@@ -263,10 +263,9 @@ def _render_detail(
     if show_person:
         services.log_person_read(user, placement, "web")
     deviations = list(placement.deviations.select_related("lodged_by"))
-    may_handle = rules.may_handle_deviations(user, placement)
     for deviation in deviations:
         deviation.note_form = None
-        if may_handle and deviation.status != Deviation.Status.CLOSED:
+        if rules.may_note_deviation(user, deviation):
             deviation.note_form = forms.get(f"deviation_{deviation.pk}") or DeviationNoteForm(
                 deviation_id=deviation.pk
             )

@@ -29,15 +29,32 @@ def _locked_signal(signal_id: int) -> Signal:
     return Signal.objects.select_for_update().get(pk=signal_id)
 
 
+# What the team may still do with a signal in each state: the pages and the services use this.
+SIGNAL_ACTIONS: dict[str, frozenset[str]] = {
+    Signal.Status.NEW: frozenset({"take", "close"}),
+    Signal.Status.IN_PROGRESS: frozenset({"close"}),
+    Signal.Status.CLOSED: frozenset(),
+}
+
+
+def signal_actions(signal: Signal) -> frozenset[str]:
+    return SIGNAL_ACTIONS[signal.status]
+
+
+def _check_signal_action(signal: Signal, action: str) -> None:
+    if action in signal_actions(signal):
+        return
+    if signal.status == Signal.Status.CLOSED:
+        raise RuleViolation(_("The signal is already closed."), "closed")
+    raise RuleViolation(_("Someone is already handling the signal."), "already_taken")
+
+
 @transaction.atomic
 def take_signal(actor: User, signal_id: int) -> Signal:
     """A team member starts handling a new signal."""
     _require(actor)
     signal = _locked_signal(signal_id)
-    if signal.status == Signal.Status.CLOSED:
-        raise RuleViolation(_("The signal is already closed."), "closed")
-    if signal.status == Signal.Status.IN_PROGRESS:
-        raise RuleViolation(_("Someone is already handling the signal."), "already_taken")
+    _check_signal_action(signal, "take")
     signal.status = Signal.Status.IN_PROGRESS
     signal.handled_by = actor
     signal.save(update_fields=["status", "handled_by"])
@@ -53,8 +70,7 @@ def close_signal(actor: User, signal_id: int, note: str) -> Signal:
     if not note:
         raise ValidationError({"note": _("Say what was done about the signal.")})
     signal = _locked_signal(signal_id)
-    if signal.status == Signal.Status.CLOSED:
-        raise RuleViolation(_("The signal is already closed."), "closed")
+    _check_signal_action(signal, "close")
     signal.status = Signal.Status.CLOSED
     signal.closing_note = note
     signal.closed_at = timezone.now()

@@ -305,7 +305,9 @@ def report(results: list[Result], data: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main() -> int:
+def prepare() -> str:
+    """Point Django at the bench database, migrate it and fill it to regional scale once;
+    returns a description of the data. Shared by the benchmark and the load test."""
     _use_bench_database()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "spink.settings")
     os.environ["DEBUG"] = "0"
@@ -333,6 +335,11 @@ def main() -> int:
 
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
+    return f"{Unit.objects.count()} units"
+
+
+def main() -> int:
+    data = prepare()
     results = []
     for scenario in scenarios():
         result = measure(scenario)
@@ -342,7 +349,6 @@ def main() -> int:
             f"{result.queries} queries",
             flush=True,
         )
-    data = f"{Unit.objects.count()} units"
     (ROOT / "BENCHMARKS.md").write_text(report(results, data))
     print("[bench] wrote BENCHMARKS.md")
     return 0

@@ -14,9 +14,11 @@ from decimal import Decimal
 
 from django.db import transaction
 
-from categories.models import OperatingForm, Service
+from categories.models import CategoryArea, OperatingForm, Service
 from providers.demo import NAME_WORDS, PLACES, PRICE_RANGE, _org_number
 from providers.models import (
+    AgreementUnit,
+    FrameworkAgreement,
     LegalForm,
     Permit,
     Price,
@@ -30,6 +32,28 @@ from spink.accounts.models import Municipality
 
 BATCH = 2000
 FORM_WEIGHTS = {"own": 10, "framework": 55, "direct": 30, "iop": 5}
+PRICE_SOURCE = {"framework": PriceSource.FRAMEWORK, "own": PriceSource.OWN_COST}
+AGREEMENT_START = dt.date(2025, 1, 1)
+
+
+def _agreements(seed: int) -> dict[int, FrameworkAgreement]:
+    """One framework agreement per category area for the generated framework units."""
+    agreements = {}
+    for area in CategoryArea.objects.prefetch_related("services"):
+        agreement, created = FrameworkAgreement.objects.get_or_create(
+            reference=f"SCALE-{area.code.upper()}-{seed}",
+            defaults={
+                "name": f"Ramavtal {area.name_sv} (skalningsdata)",
+                "area": area,
+                "valid_from": AGREEMENT_START,
+                "valid_to": dt.date(2028, 12, 31),
+                "is_open": True,
+            },
+        )
+        if created:
+            agreement.services.set(area.services.all())
+        agreements[area.pk] = agreement
+    return agreements
 
 
 @transaction.atomic
@@ -43,6 +67,7 @@ def generate_register(
     forms = {form.code: form for form in OperatingForm.objects.all()}
     services = list(Service.objects.select_related("area").prefetch_related("operating_forms"))
     existing = set(Provider.objects.values_list("org_number", flat=True))
+    agreements = _agreements(seed)
 
     providers = []
     for index in range(max(1, units // 3)):
@@ -84,6 +109,8 @@ def generate_register(
                 status=status,
                 recommendation_stop=form_code == "direct" and rng.random() < 0.03,
                 order_stop=form_code == "framework" and rng.random() < 0.03,
+                # Some adult housing takes persons assigned under the EU directive.
+                takes_eu_assignments=service.area.code == "vuxen" and rng.random() < 0.1,
             )
         )
         plans.append((service, form_code))
@@ -95,7 +122,7 @@ def generate_register(
         for unit, (service, form_code) in zip(unit_rows, plans, strict=True)
     ]
     UnitService.objects.bulk_create(offerings, batch_size=BATCH)
-    prices, permits, permit_services = [], [], []
+    prices, permits, permit_services, links = [], [], [], []
     for offering, (service, form_code) in zip(offerings, plans, strict=True):
         low, high = PRICE_RANGE[service.code]
         prices.append(
@@ -103,11 +130,18 @@ def generate_register(
                 offering=offering,
                 daily_price=Decimal(rng.randrange(low, high, 10)),
                 valid_from=dt.date(2025, 1, 1),
-                source=PriceSource.FRAMEWORK
-                if form_code == "framework"
-                else PriceSource.DIRECT_OFFER,
+                source=PRICE_SOURCE.get(form_code, PriceSource.DIRECT_OFFER),
+                agreement=agreements[service.area_id] if form_code == "framework" else None,
             )
         )
+        if form_code == "framework":
+            links.append(
+                AgreementUnit(
+                    agreement=agreements[service.area_id],
+                    unit_id=offering.unit_id,
+                    admitted_on=AGREEMENT_START,
+                )
+            )
         if service.requires_permit and form_code != "own":
             permits.append(
                 Permit(
@@ -118,6 +152,7 @@ def generate_register(
             )
             permit_services.append(service)
     Price.objects.bulk_create(prices, batch_size=BATCH)
+    AgreementUnit.objects.bulk_create(links, batch_size=BATCH)
     Permit.objects.bulk_create(permits, batch_size=BATCH)
     through = Permit.services.through
     through.objects.bulk_create(
@@ -127,5 +162,8 @@ def generate_register(
         ],
         batch_size=BATCH,
     )
-    progress(f"{len(offerings)} offerings, {len(prices)} prices, {len(permits)} permits")
+    progress(
+        f"{len(offerings)} offerings, {len(prices)} prices, {len(permits)} permits, "
+        f"{len(links)} framework-agreement places"
+    )
     return len(unit_rows)

@@ -11,7 +11,13 @@ from django.utils.translation import gettext_lazy as _
 
 from categories.models import Service, Subcategory
 from placements import rules, services
-from placements.models import PersonGender, PlacementRequest, RequestStatus, Urgency
+from placements.models import (
+    OPEN_STATUSES,
+    PersonGender,
+    PlacementRequest,
+    RequestStatus,
+    Urgency,
+)
 from spink.accounts.models import PlacementTeam, Role, User
 from spink.errors import RuleViolation
 
@@ -300,7 +306,7 @@ class RequestFilterForm(forms.Form):
         return queryset
 
 
-QUEUE_STATUSES = [RequestStatus.SUBMITTED, RequestStatus.IN_MATCHING, RequestStatus.RECOMMENDED]
+QUEUE_STATUSES = [status for status in RequestStatus if status in OPEN_STATUSES]
 
 
 class QueueFilterForm(RequestFilterForm):

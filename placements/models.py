@@ -54,6 +54,10 @@ class RequestStatus(models.TextChoices):
 CLOSED_STATUSES = frozenset(
     {RequestStatus.PLACED, RequestStatus.NOT_PLACED, RequestStatus.WITHDRAWN}
 )
+# Submitted and not yet closed: what placement officers work on.
+OPEN_STATUSES = frozenset(
+    {RequestStatus.SUBMITTED, RequestStatus.IN_MATCHING, RequestStatus.RECOMMENDED}
+)
 
 
 class PlacementRequest(models.Model):
@@ -191,7 +195,18 @@ class PlacementRequest(models.Model):
                 fields=["team", "status", "urgency", "submitted_at"], name="request_queue"
             ),
             models.Index(fields=["assigned_officer", "status"], name="request_officer"),
-            models.Index(fields=["submitted_at"], name="request_submitted"),
+            # Lists newest first: a social worker's administration, and a municipality's
+            # (walked newest first, administrations filtered on the way).
+            models.Index(
+                fields=["administration", "-created_at", "-id"], name="request_admin_created"
+            ),
+            models.Index(fields=["-created_at", "-id"], name="request_created"),
+            # A year's unique persons and lead times read from the index alone.
+            models.Index(
+                fields=["submitted_at"],
+                include=["administration", "kind", "status", "person_key", "first_recommended_at"],
+                name="request_submitted",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -361,3 +376,55 @@ class PersonDataAccess(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} read {self.request_id} ({self.channel})"
+
+
+class RequestTally(models.Model):
+    """Submitted placement requests counted per month and per what the statistics group by.
+
+    Derived data for the managers' yearly statistics, which at regional scale (~75,000
+    requests a year) cannot count the requests table on every page view. Kept correct by
+    database triggers on placement requests (migration 0004), so every write path — services,
+    admin, bulk loads — moves a request between tallies when its status, chosen provider or
+    other dimension changes. Never written by Django code.
+    """
+
+    month = models.DateField()  # first day of the month of submission, local time
+    administration = models.ForeignKey(
+        "accounts.Administration", on_delete=models.CASCADE, related_name="+"
+    )
+    service = models.ForeignKey("categories.Service", on_delete=models.CASCADE, related_name="+")
+    subcategory = models.ForeignKey(
+        "categories.Subcategory", on_delete=models.CASCADE, null=True, related_name="+"
+    )
+    kind = models.CharField(max_length=20, choices=RequestKind.choices)
+    status = models.CharField(max_length=20, choices=RequestStatus.choices)
+    # The operating form of the chosen provider (placed requests only).
+    operating_form = models.ForeignKey(
+        "categories.OperatingForm", on_delete=models.CASCADE, null=True, related_name="+"
+    )
+    requests = models.IntegerField(default=0)
+
+    scope_lookups = ScopeLookups("administration", "administration__municipality")
+
+    class Meta:
+        verbose_name = _("request tally")
+        verbose_name_plural = _("request tallies")
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "month",
+                    "administration",
+                    "service",
+                    "subcategory",
+                    "kind",
+                    "status",
+                    "operating_form",
+                ],
+                name="uniq_request_tally",
+                nulls_distinct=False,
+            )
+        ]
+        indexes = [models.Index(fields=["month", "administration"], name="tally_month_admin")]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.status}: {self.requests}"

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from placements.models import PlacementRequest, RequestStatus
+from placements.models import OPEN_STATUSES, PlacementRequest, RequestStatus
 from spink.accounts import access
 from spink.accounts.access import Capability
 from spink.accounts.models import User
@@ -78,7 +78,7 @@ class Action:
     who: str | Promise  # for the refusal message
 
 
-OPEN = frozenset({R.SUBMITTED, R.IN_MATCHING, R.RECOMMENDED})
+OPEN = OPEN_STATUSES
 
 ACTIONS: dict[str, Action] = {
     "edit_draft": Action(

@@ -619,8 +619,10 @@ def generate_requests(
             for row in request_rows:
                 chosen = row.pop("chosen_recommendation", None)
                 row["chosen_recommendation_id"] = chosen["id"] if chosen else None
-            copy_rows(PlacementRequest, request_rows)
+            # Recommendations first (foreign keys are deferred): the statistics trigger on
+            # requests looks up the chosen provider's operating form.
             copy_rows(Recommendation, recommendation_rows)
+            copy_rows(PlacementRequest, request_rows)
             copy_rows(TimelineEvent, timeline_rows)
             counts.requests += len(request_rows)
             counts.recommendations += len(recommendation_rows)

@@ -15,7 +15,6 @@ from django import forms as django_forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -43,6 +42,7 @@ from spink.accounts import access
 from spink.accounts.access import Capability
 from spink.accounts.views import require_capability
 from spink.errors import RuleViolation
+from spink.pagination import CappedPaginator
 
 PAGE_SIZE = 25
 RESULTS_TARGET = "request-results"  # the region htmx swaps on the list and queue pages
@@ -61,7 +61,7 @@ def _with_row_data(page, user) -> None:
 
 
 def _list_page(request, template, results_template, requests, context) -> HttpResponse:
-    page = Paginator(requests, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(requests, PAGE_SIZE).get_page(request.GET.get("page"))
     _with_row_data(page, request.user)
     results_only = _wants_results_only(request)
     context |= {"page": page, "results_only": results_only, "results_target": RESULTS_TARGET}

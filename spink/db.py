@@ -1,11 +1,11 @@
 """Database expressions Django does not ship."""
 
 import itertools
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db import connection
-from django.db.models import Aggregate, FloatField, Model
+from django.db.models import Aggregate, FloatField, Model, QuerySet
 from psycopg.types.json import Jsonb
 
 
@@ -76,3 +76,20 @@ def copy_rows(model: type[Model], rows: Iterable[dict[str, Any]]) -> int:
                 copy.write_row(values)
                 written += 1
     return written
+
+
+def count_distinct(queryset: QuerySet, key: str, by: Sequence[str] = ()) -> dict[tuple, int]:
+    """COUNT(DISTINCT key) of the queryset's rows per combination of `by`, as a DISTINCT in a
+    subquery: PostgreSQL hashes that, where COUNT(DISTINCT …) would sort every key (twice as
+    slow for a year's 80,000 person keys). Returns {tuple of `by` values: count}."""
+    inner = queryset.order_by().values(*by, key).distinct()
+    sql, params = inner.query.sql_with_params()
+    columns = [f"c{index}" for index in range(len(by))]
+    select = ", ".join([*columns, "count(*)"])
+    aliases = ", ".join([*columns, "k"])
+    group = f" GROUP BY {', '.join(columns)}" if columns else ""
+    # Only Django's compiled SQL and generated aliases go into the text; values are params.
+    outer = f"SELECT {select} FROM ({sql}) AS t({aliases}){group}"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(outer, params)
+        return {tuple(row[:-1]): row[-1] for row in cursor.fetchall()}

@@ -41,6 +41,7 @@ def manage(*args, env_overrides: dict, data_dir: Path):
         ({"DATABASE_URL": "not a url"}, "DATABASE_URL"),
         ({"REDIS_URL": "http://localhost:6379"}, "REDIS_URL must start with redis://"),
         ({"DB_CONN_MAX_AGE": "sixty"}, "DB_CONN_MAX_AGE='sixty' is not a whole number"),
+        ({"DB_WORK_MEM": "lots"}, "DB_WORK_MEM must look like 32MB"),
     ],
 )
 def test_bad_configuration_stops_start_up_with_a_clear_error(tmp_path, overrides, message):

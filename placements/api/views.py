@@ -37,6 +37,7 @@ from placements.api.serializers import (
 )
 from spink.accounts import access
 from spink.accounts.access import Capability
+from spink.pagination import CappedPageNumberPagination
 
 ERROR_RESPONSES = {
     400: OpenApiResponse(description="Invalid input, or refused by the workflow rules."),
@@ -80,6 +81,8 @@ class PlacementRequestViewSet(
     """Placement requests (placeringsförfrågningar) and their workflow."""
 
     filterset_class = PlacementRequestFilter
+    # Ten years of a municipality's requests: count up to a cap, not all of them.
+    pagination_class = CappedPageNumberPagination
     lookup_value_regex = r"\d+"
     # The role's capability per action (and method); None: anyone who can see the request.
     action_capabilities = {

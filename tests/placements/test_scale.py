@@ -19,6 +19,7 @@ from placements.models import (
 )
 from providers.rules import matchable_offerings
 from providers.scale import generate_register
+from tests.placements.test_tally import counted_from_requests, tallies
 
 pytestmark = pytest.mark.django_db
 
@@ -57,6 +58,8 @@ def test_generates_about_the_asked_number_over_the_years_and_municipalities(regi
     assert municipalities["Göteborg"] > municipalities["Mölndal"] + municipalities["Kungälv"]
     assert TimelineEvent.objects.count() == counts.timeline
     assert Recommendation.objects.count() == counts.recommendations
+    # The statistics' tallies were kept by the database while the rows were copied in.
+    assert tallies() == counted_from_requests()
 
 
 def test_every_request_is_consistent_with_its_timeline_and_recommendations(region):

@@ -122,7 +122,8 @@ class Candidate:
 @dataclass
 class MatchResult:
     candidates: list[Candidate]
-    excluded: list[Candidate]
+    excluded: list[Candidate] | None  # None: not asked for (see excluded_count)
+    excluded_count: int
 
 
 def current_price() -> Subquery:
@@ -201,6 +202,12 @@ def rank_candidates(
     ]
 
 
+def _excluded(request: PlacementRequest, on: dt.date) -> QuerySet[UnitService]:
+    return _service_offerings(request).exclude(
+        register_rules.matchable_condition(on) & _request_condition(request, on)
+    )
+
+
 def excluded_offerings(request: PlacementRequest, on: dt.date | None = None) -> list[Candidate]:
     """Offerings of the service that do not match, each with the reasons why."""
     on = on or dt.date.today()
@@ -211,8 +218,7 @@ def excluded_offerings(request: PlacementRequest, on: dt.date | None = None) -> 
         for check in REQUEST_CHECKS
     }
     offerings = _with_display_relations(
-        register_rules.with_match_checks(_service_offerings(request), on)
-        .exclude(register_rules.matchable_condition(on) & _request_condition(request, on))
+        register_rules.with_match_checks(_excluded(request, on), on)
         .annotate(**checks, price_today=current_price())
         .order_by("unit__name", "pk")
     )
@@ -237,9 +243,21 @@ MATCH_LIMIT = 50
 
 
 def match(
-    request: PlacementRequest, on: dt.date | None = None, limit: int | None = MATCH_LIMIT
+    request: PlacementRequest,
+    on: dt.date | None = None,
+    limit: int | None = MATCH_LIMIT,
+    with_excluded: bool = True,
 ) -> MatchResult:
-    return MatchResult(rank_candidates(request, on, limit), excluded_offerings(request, on))
+    """The ranked candidates and the excluded offerings with their reasons; without
+    `with_excluded` only how many are excluded (a count instead of a hundred explained rows)."""
+    if with_excluded:
+        excluded = excluded_offerings(request, on)
+        return MatchResult(rank_candidates(request, on, limit), excluded, len(excluded))
+    return MatchResult(rank_candidates(request, on, limit), None, count_excluded(request, on))
+
+
+def count_excluded(request: PlacementRequest, on: dt.date | None = None) -> int:
+    return _excluded(request, on or dt.date.today()).count()
 
 
 def _why_it_matches(request: PlacementRequest, offering: UnitService) -> list[str]:

@@ -13,6 +13,7 @@ urlpatterns = [
     path("queue/export.csv", views.work_queue_export, name="queue-export"),
     path("<int:pk>/", views.request_detail, name="request-detail"),
     path("<int:pk>/edit/", views.request_edit, name="request-edit"),
+    path("<int:pk>/excluded-units/", views.excluded_units, name="request-excluded-units"),
     path("<int:pk>/submit/", views.submit, name="request-submit"),
     path("<int:pk>/withdraw/", views.withdraw, name="request-withdraw"),
     path("<int:pk>/choose/", views.choose, name="request-choose"),

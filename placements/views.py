@@ -14,7 +14,7 @@ from typing import Any
 from django import forms as django_forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -227,13 +227,18 @@ def _refusal_status(error: RuleViolation) -> int:
     return 403 if error.code == "not_allowed" else 409
 
 
-def _matching(placement, user, actions, forms, show_all: bool) -> dict | None:
-    if not (actions & MATCHING_ACTIONS and rules.may_see_matches(user, placement)):
+def _shows_matching(placement, user, actions) -> bool:
+    return bool(actions & MATCHING_ACTIONS) and rules.may_see_matches(user, placement)
+
+
+def _matching(placement, user, actions, forms, show_all: bool, show_excluded: bool) -> dict | None:
+    if not _shows_matching(placement, user, actions):
         return None
     # A recommendation form coming back with errors may be for a unit beyond the best ones.
     bound = any(name.startswith("recommend_") for name in forms)
     limit = None if show_all or bound else matching.MATCH_LIMIT
-    result = matching.match(placement, limit=limit)
+    # The excluded units (often a hundred, with reasons) load when the officer opens them.
+    result = matching.match(placement, limit=limit, with_excluded=show_excluded)
     recommended = set(placement.recommendations.values_list("offering_id", flat=True))
     can_recommend = "recommend" in actions
     candidates = []
@@ -250,8 +255,23 @@ def _matching(placement, user, actions, forms, show_all: bool) -> dict | None:
     return {
         "candidates": candidates,
         "excluded": result.excluded,
+        "excluded_count": result.excluded_count,
         "limited": limit is not None and len(candidates) >= limit,
     }
+
+
+@login_required
+def excluded_units(request: HttpRequest, pk: int) -> HttpResponse:
+    """The units offering the service that do not match, with the reasons (htmx partial)."""
+    placement = _visible(request, pk)
+    actions = rules.available_actions(placement, request.user)
+    if not _shows_matching(placement, request.user, actions):
+        raise PermissionDenied
+    return render(
+        request,
+        "placements/includes/excluded_units.html",
+        {"excluded": matching.excluded_offerings(placement)},
+    )
 
 
 def _render_detail(
@@ -286,7 +306,12 @@ def _render_detail(
         "timeline": placement.timeline.select_related("actor"),
         "deviations": deviations,
         "matching": _matching(
-            placement, user, actions, forms, show_all=request.GET.get("matches") == "all"
+            placement,
+            user,
+            actions,
+            forms,
+            show_all=request.GET.get("matches") == "all",
+            show_excluded=request.GET.get("excluded") == "all",
         ),
         "withdraw_form": form(
             "withdraw_form",

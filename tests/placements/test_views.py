@@ -673,10 +673,27 @@ def test_matching_shows_ranked_candidates_with_reasons_and_excluded_units(
     matching = text[text.index('id="matching-heading"') :]
     assert matching.index("HVB Fyren") < matching.index("HVB Ekbacken")  # framework first
     assert "Erbjuder HVB barn och unga som ramavtal" in matching
-    excluded = matching[matching.index('<details class="excluded">') :]
-    assert boys_only.name in excluded
-    assert "Verksamheten tar emot ett annat kön" in excluded
     assert recommend_url(request, hvb_unit) in matching
+    # The excluded units are counted on the page and listed when asked for.
+    excluded = matching[matching.index('<details class="excluded"') :]
+    assert "Uteslutna verksamheter (1)" in excluded and boys_only.name not in excluded
+    for url in (
+        detail_url(request) + "?excluded=all",
+        reverse("placements:request-excluded-units", args=[request.pk]),
+    ):
+        listed = html(client.get(url))
+        assert boys_only.name in listed
+        assert "Verksamheten tar emot ett annat kön" in listed
+
+
+def test_excluded_units_are_refused_to_those_who_do_not_see_the_matching(
+    client, worker, officer, hvb_unit
+):
+    request = in_matching(worker, officer)
+    url = reverse("placements:request-excluded-units", args=[request.pk])
+    assert as_user(client, worker).get(url).status_code == 403
+    other_municipality = placement_officer(MunicipalityFactory())
+    assert as_user(client, other_municipality).get(url).status_code == 404
 
 
 def test_officer_sends_a_recommendation_with_a_comment(client, worker, officer, hvb_unit):

@@ -5,7 +5,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 EMBEDDED := $(PY) -m spink.embedded run --
 
-.PHONY: run test lint format install browser-deps services-up services-down messages bench clean
+.PHONY: run test lint format install browser-deps services-up services-down messages bench loadtest \
+	clean
 
 $(VENV)/.installed: requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -54,3 +55,8 @@ clean:
 # Benchmarks at regional scale (not part of `make test`); writes BENCHMARKS.md.
 bench: install
 	$(EMBEDDED) $(PY) -m spink.bench
+
+# Load test against gunicorn at 10 and 50 concurrent users (not part of `make test`);
+# writes its own section of BENCHMARKS.md.
+loadtest: install
+	$(EMBEDDED) $(PY) -m spink.loadtest

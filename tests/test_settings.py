@@ -57,3 +57,17 @@ def test_deploy_check_reports_nothing_with_production_settings(tmp_path):
     )
     assert result.returncode == 0, result.stderr + result.stdout
     assert "System check identified no issues" in result.stdout
+
+
+def test_collectstatic_with_production_settings_writes_the_manifest(tmp_path):
+    # The manifest storage follows every reference in CSS and JavaScript (source maps too):
+    # a vendored file pointing at a missing file would break every deployment's build.
+    static_root = tmp_path / "static"
+    result = manage(
+        "collectstatic",
+        "--no-input",
+        env_overrides={**PRODUCTION, "STATIC_ROOT": str(static_root)},
+        data_dir=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert (static_root / "staticfiles.json").exists()

@@ -21,6 +21,11 @@ urlpatterns = [
     path("<int:pk>/take/", views.take, name="request-take"),
     path("<int:pk>/assign/", views.assign, name="request-assign"),
     path("<int:pk>/recommend/<int:offering_pk>/", views.recommend, name="request-recommend"),
+    path(
+        "<int:pk>/recommend/<int:offering_pk>/form/",
+        views.recommend_form,
+        name="request-recommend-form",
+    ),
     path("<int:pk>/no-provider/", views.no_provider_found, name="request-no-provider"),
     path("<int:pk>/messages/", views.post_message, name="request-message"),
     path("<int:pk>/deviations/", views.lodge_deviation, name="deviation-lodge"),

@@ -15,7 +15,7 @@ from django import forms as django_forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
@@ -231,7 +231,9 @@ def _shows_matching(placement, user, actions) -> bool:
     return bool(actions & MATCHING_ACTIONS) and rules.may_see_matches(user, placement)
 
 
-def _matching(placement, user, actions, forms, show_all: bool, show_excluded: bool) -> dict | None:
+def _matching(
+    placement, user, actions, forms, show_all: bool, show_excluded: bool, open_offering: str | None
+) -> dict | None:
     if not _shows_matching(placement, user, actions):
         return None
     # A recommendation form coming back with errors may be for a unit beyond the best ones.
@@ -244,13 +246,16 @@ def _matching(placement, user, actions, forms, show_all: bool, show_excluded: bo
     candidates = []
     for candidate in result.candidates:
         offering_id = candidate.offering.pk
-        form = None
-        if can_recommend and offering_id not in recommended:
-            form = forms.get(f"recommend_{offering_id}") or RecommendForm(
-                offering_id=offering_id, initial={"daily_price": candidate.daily_price}
-            )
+        form = forms.get(f"recommend_{offering_id}")
+        if form is None and open_offering == str(offering_id):  # the form, without JavaScript
+            form = _recommend_form(candidate)
         candidates.append(
-            {"candidate": candidate, "form": form, "recommended": offering_id in recommended}
+            {
+                "candidate": candidate,
+                "form": form,
+                "recommended": offering_id in recommended,
+                "can_recommend": can_recommend and offering_id not in recommended,
+            }
         )
     return {
         "candidates": candidates,
@@ -258,6 +263,26 @@ def _matching(placement, user, actions, forms, show_all: bool, show_excluded: bo
         "excluded_count": result.excluded_count,
         "limited": limit is not None and len(candidates) >= limit,
     }
+
+
+def _recommend_form(candidate) -> RecommendForm:
+    return RecommendForm(
+        offering_id=candidate.offering.pk, initial={"daily_price": candidate.daily_price}
+    )
+
+
+@login_required
+def recommend_form(request: HttpRequest, pk: int, offering_pk: int) -> HttpResponse:
+    """One unit's recommendation form, loaded when the officer opens it (htmx partial)."""
+    placement = _visible(request, pk)
+    actions = rules.available_actions(placement, request.user)
+    if "recommend" not in actions or not _shows_matching(placement, request.user, actions):
+        raise PermissionDenied
+    candidate = next(iter(matching.rank_candidates(placement, offering_id=offering_pk)), None)
+    if candidate is None:
+        raise Http404
+    context = {"placement": placement, "candidate": candidate, "form": _recommend_form(candidate)}
+    return render(request, "placements/includes/recommend_form.html", context)
 
 
 @login_required
@@ -312,6 +337,7 @@ def _render_detail(
             forms,
             show_all=request.GET.get("matches") == "all",
             show_excluded=request.GET.get("excluded") == "all",
+            open_offering=request.GET.get("recommend"),
         ),
         "withdraw_form": form(
             "withdraw_form",

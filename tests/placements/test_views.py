@@ -4,6 +4,7 @@ price-flag confirmation, exports and fixed query counts."""
 import csv
 import datetime as dt
 import io
+import re
 from decimal import Decimal
 
 import pytest
@@ -673,7 +674,14 @@ def test_matching_shows_ranked_candidates_with_reasons_and_excluded_units(
     matching = text[text.index('id="matching-heading"') :]
     assert matching.index("HVB Fyren") < matching.index("HVB Ekbacken")  # framework first
     assert "Erbjuder HVB barn och unga som ramavtal" in matching
-    assert recommend_url(request, hvb_unit) in matching
+    # Recommendation forms load when opened (htmx), or with ?recommend= without JavaScript.
+    form_url = recommend_url(request, hvb_unit) + "form/"
+    assert form_url in matching and f'action="{recommend_url(request, hvb_unit)}"' not in matching
+    for url in (form_url, detail_url(request) + f"?recommend={hvb_unit.offerings.get().pk}"):
+        form = html(client.get(url))
+        assert f'action="{recommend_url(request, hvb_unit)}"' in form
+        price_input = re.search(r"<input[^>]*daily_price[^>]*>", form).group()
+        assert 'value="4200' in price_input  # the unit's current price
     # The excluded units are counted on the page and listed when asked for.
     excluded = matching[matching.index('<details class="excluded"') :]
     assert "Uteslutna verksamheter (1)" in excluded and boys_only.name not in excluded
@@ -684,6 +692,20 @@ def test_matching_shows_ranked_candidates_with_reasons_and_excluded_units(
         listed = html(client.get(url))
         assert boys_only.name in listed
         assert "Verksamheten tar emot ett annat kön" in listed
+
+
+def test_recommendation_form_is_refused_to_all_but_the_assigned_officer(
+    client, worker, officer, hvb_unit, direct_unit
+):
+    request = in_matching(worker, officer)
+    url = recommend_url(request, hvb_unit) + "form/"
+    colleague = placement_officer(worker.municipality, team=PlacementTeam.CHILDREN_YOUTH)
+    assert as_user(client, colleague).get(url).status_code == 403
+    assert as_user(client, worker).get(url).status_code == 403
+    # A unit that does not match the request has no form.
+    boys_only = published_unit("hvb", "framework", name="HVB Pojkhemmet", gender="male")
+    unmatched = recommend_url(request, boys_only) + "form/"
+    assert as_user(client, officer).get(unmatched).status_code == 404
 
 
 def test_excluded_units_are_refused_to_those_who_do_not_see_the_matching(

@@ -12,4 +12,4 @@ RUN SECRET_KEY=build-only-collectstatic-key-not-used-at-runtime-0123456789abcdef
 USER spink
 ENV STATIC_ROOT=/app/staticfiles
 EXPOSE 8000
-CMD ["gunicorn", "spink.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "spink.wsgi:application", "--config", "python:spink.gunicorn_conf", "--bind", "0.0.0.0:8000"]

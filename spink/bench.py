@@ -580,6 +580,9 @@ def _n(number: int) -> str:
 
 def main() -> int:
     data = prepare()
+    from spink.gunicorn_conf import tune_gc
+
+    tune_gc()  # as in every gunicorn worker, so pages are timed as they are served
     results = []
     for scenario in scenarios():
         result = measure(scenario)

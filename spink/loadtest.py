@@ -28,6 +28,8 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+from spink import gunicorn_conf
+
 ROOT = Path(__file__).resolve().parent.parent
 BENCHMARKS = ROOT / "BENCHMARKS.md"
 START_MARKER = "<!-- load-test:start -->"
@@ -57,12 +59,8 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
-# Sync workers, 2 × cores + 1 (gunicorn's rule of thumb, and the Dockerfile's 3 for one core):
-# a sync worker serves one request at a time and spends part of it waiting for PostgreSQL, so a
-# few more workers than cores keep the cores busy; many more would only queue for the same
-# cores, which PostgreSQL and the load generator share here. Threaded or gevent workers pay
-# off when requests wait on slow outside calls, which Spink's pages do not make.
-WORKERS = int(os.environ.get("LOADTEST_WORKERS") or 2 * cores() + 1)
+# The production rule (spink/gunicorn_conf.py) unless LOADTEST_WORKERS says otherwise.
+WORKERS = int(os.environ.get("LOADTEST_WORKERS") or gunicorn_conf.workers)
 
 
 # --- Data -------------------------------------------------------------------------------------
@@ -252,6 +250,8 @@ def gunicorn(env: dict[str, str], log: Path, timeout: float = 60.0) -> Iterator[
         "-m",
         "gunicorn",
         "spink.wsgi:application",
+        "--config",
+        "python:spink.gunicorn_conf",
         "--bind",
         f"{HOST}:{port}",
         "--workers",

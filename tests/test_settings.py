@@ -1,6 +1,7 @@
 """Start-up configuration: bad values stop Spink with a message that says what to fix."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -71,3 +72,19 @@ def test_collectstatic_with_production_settings_writes_the_manifest(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert (static_root / "staticfiles.json").exists()
+
+
+def test_gunicorn_accepts_the_production_configuration(tmp_path):
+    env = {k: os.environ[k] for k in ("PATH", "HOME", "LANG") if k in os.environ}
+    env.update({"SPINK_DATA_DIR": str(tmp_path), "WEB_CONCURRENCY": "7", **PRODUCTION})
+    result = subprocess.run(
+        [sys.executable, "-m", "gunicorn", "--check-config", "--print-config"]
+        + ["--config", "python:spink.gunicorn_conf", "spink.wsgi:application"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"^workers\s*=\s*7$", result.stdout, re.MULTILINE)  # our module was read

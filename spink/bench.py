@@ -132,16 +132,10 @@ FROM page ORDER BY page.name, page.id
 
 # Matching's floor: every offering of the service with the register's and the request's
 # checks, ranked — the candidate list in one statement.
-MATCHING_FLOOR = """
-SELECT o.id, u.name, f.preference_rank,
-       (SELECT p.daily_price FROM providers_price p WHERE p.offering_id = o.id
-          AND p.valid_from <= CURRENT_DATE AND (p.valid_to IS NULL OR p.valid_to >= CURRENT_DATE)
-        ORDER BY p.valid_from DESC LIMIT 1) AS price
-FROM providers_unitservice o
-JOIN providers_unit u ON u.id = o.unit_id
-JOIN categories_operatingform f ON f.id = o.operating_form_id
-JOIN categories_service s ON s.id = o.service_id
-WHERE o.service_id = %s AND u.status = 'published'
+# The register's matchability rule for an offering `o` of unit `u` (operating form `f`,
+# service `s`): published, no stop on its operating form, a valid permit where required.
+MATCHABLE_OFFERING = """
+u.status = 'published'
   AND NOT (f.code = 'direct' AND u.recommendation_stop)
   AND NOT (f.code = 'framework' AND u.order_stop)
   AND (NOT s.requires_permit OR f.code = 'own' OR EXISTS (
@@ -151,10 +145,44 @@ WHERE o.service_id = %s AND u.status = 'published'
           AND pe.valid_from <= CURRENT_DATE
           AND (pe.valid_to IS NULL OR pe.valid_to >= CURRENT_DATE)
           AND (pe.revoked_on IS NULL OR pe.revoked_on > CURRENT_DATE)))
+"""
+
+MATCHING_FLOOR = f"""
+SELECT o.id, u.name, f.preference_rank,
+       (SELECT p.daily_price FROM providers_price p WHERE p.offering_id = o.id
+          AND p.valid_from <= CURRENT_DATE AND (p.valid_to IS NULL OR p.valid_to >= CURRENT_DATE)
+        ORDER BY p.valid_from DESC LIMIT 1) AS price
+FROM providers_unitservice o
+JOIN providers_unit u ON u.id = o.unit_id
+JOIN categories_operatingform f ON f.id = o.operating_form_id
+JOIN categories_service s ON s.id = o.service_id
+WHERE o.service_id = %s AND {MATCHABLE_OFFERING}
   AND u.age_min <= %s AND u.age_max >= %s AND u.gender IN ('any', %s)
   AND (u.available_places IS NULL OR u.available_places > 0)
 ORDER BY f.preference_rank, price NULLS LAST, u.name
-"""
+"""  # noqa: S608 - constants only
+
+# The officer's register: page 1 of the units with at least one matchable offering, with the
+# total.
+MATCHABLE_REGISTER_FLOOR = f"""
+WITH matchable AS (
+    SELECT u.id, u.name, u.status, u.places, p.legal_name, m.name AS municipality
+    FROM providers_unit u
+    JOIN providers_provider p ON p.id = u.provider_id
+    JOIN accounts_municipality m ON m.id = u.municipality_id
+    WHERE EXISTS (
+        SELECT 1 FROM providers_unitservice o
+        JOIN categories_operatingform f ON f.id = o.operating_form_id
+        JOIN categories_service s ON s.id = o.service_id
+        WHERE o.unit_id = u.id AND {MATCHABLE_OFFERING})
+), page AS (SELECT * FROM matchable ORDER BY name, id LIMIT 50)
+SELECT page.*, (SELECT count(*) FROM matchable) AS total,
+       array(SELECT s.name_sv || ' (' || f.name_sv || ')' FROM providers_unitservice o
+             JOIN categories_service s ON s.id = o.service_id
+             JOIN categories_operatingform f ON f.id = o.operating_form_id
+             WHERE o.unit_id = page.id) AS offerings
+FROM page ORDER BY page.name, page.id
+"""  # noqa: S608 - constants only
 
 
 def _matching_params(request) -> tuple:
@@ -218,6 +246,32 @@ WITH visible AS (
     JOIN accounts_user w ON w.id = r.social_worker_id
     LEFT JOIN accounts_user ao ON ao.id = r.assigned_officer_id
     ORDER BY r.created_at DESC, r.id DESC LIMIT 25
+)
+SELECT page.*, (SELECT count(*) FROM (SELECT 1 FROM visible LIMIT 10001) capped) AS total
+FROM page ORDER BY page.created_at DESC, page.id DESC
+"""
+
+# The API list for a placement officer: 50 newest non-draft requests of the officer's
+# municipality (drafts only their own), the capped count.
+API_REQUEST_LIST_FLOOR = """
+WITH visible AS (
+    SELECT r.* FROM placements_placementrequest r
+    JOIN accounts_administration a ON a.id = r.administration_id
+    WHERE a.municipality_id = %s AND (r.status <> 'draft' OR r.social_worker_id = %s)
+), page AS (
+    SELECT r.id, r.reference, r.kind, r.status, r.urgency, r.team, r.wanted_start,
+           r.created_at, r.submitted_at, r.protected_identity, r.person_first_name,
+           r.person_last_name, s.code AS service, s.name_sv AS service_name,
+           sc.code AS subcategory, a.name AS administration, o.name AS org_unit,
+           w.first_name, w.last_name, ao.first_name AS officer_first, ao.last_name AS officer_last
+    FROM visible r
+    JOIN categories_service s ON s.id = r.service_id
+    LEFT JOIN categories_subcategory sc ON sc.id = r.subcategory_id
+    JOIN accounts_administration a ON a.id = r.administration_id
+    JOIN accounts_orgunit o ON o.id = r.org_unit_id
+    JOIN accounts_user w ON w.id = r.social_worker_id
+    LEFT JOIN accounts_user ao ON ao.id = r.assigned_officer_id
+    ORDER BY r.created_at DESC, r.id DESC LIMIT 50
 )
 SELECT page.*, (SELECT count(*) FROM (SELECT 1 FROM visible LIMIT 10001) capped) AS total
 FROM page ORDER BY page.created_at DESC, page.id DESC
@@ -344,6 +398,8 @@ def placement_scenarios() -> list[Scenario]:
             "/api/v1/placement-requests/",
             officer.username,
             100,
+            API_REQUEST_LIST_FLOOR,
+            (officer.municipality_id, officer.pk),
         ),
     ]
 
@@ -403,9 +459,19 @@ def register_scenarios() -> list[Scenario]:
             "/register/",
             "placering.barn",
             100,
+            MATCHABLE_REGISTER_FLOOR,
         ),
-        Scenario("API units list", "/api/v1/units/", "kvalitet", 100),
-        Scenario("API units search", f"/api/v1/units/?q={search}", "kvalitet", 100),
+        # The API rows carry more (permits, agreements), so the register's floor is a lower
+        # bound for them.
+        Scenario("API units list", "/api/v1/units/", "kvalitet", 100, REGISTER_FLOOR, ("",) * 8),
+        Scenario(
+            "API units search",
+            f"/api/v1/units/?q={search}",
+            "kvalitet",
+            100,
+            REGISTER_FLOOR,
+            (search,) * 8,
+        ),
     ]
 
 

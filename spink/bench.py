@@ -229,7 +229,7 @@ def matching_scenarios() -> list[Scenario]:
 # drafts only their own) with what the rows show, and the total for the pager, counted up to
 # the lists' cap (spink.pagination.COUNT_CAP) as the page does.
 REQUEST_LIST_FLOOR = """
-WITH visible AS (
+WITH visible AS NOT MATERIALIZED (
     SELECT r.* FROM placements_placementrequest r
     WHERE r.administration_id = %s AND (r.status <> 'draft' OR r.social_worker_id = %s)
 ), page AS (
@@ -254,7 +254,7 @@ FROM page ORDER BY page.created_at DESC, page.id DESC
 # The API list for a placement officer: 50 newest non-draft requests of the officer's
 # municipality (drafts only their own), the capped count.
 API_REQUEST_LIST_FLOOR = """
-WITH visible AS (
+WITH visible AS NOT MATERIALIZED (
     SELECT r.* FROM placements_placementrequest r
     JOIN accounts_administration a ON a.id = r.administration_id
     WHERE a.municipality_id = %s AND (r.status <> 'draft' OR r.social_worker_id = %s)
@@ -280,7 +280,7 @@ FROM page ORDER BY page.created_at DESC, page.id DESC
 # The officer's queue: open requests of the team in the officer's municipality, acute first,
 # oldest first, 25 a page, with the total.
 QUEUE_FLOOR = """
-WITH queue AS (
+WITH queue AS NOT MATERIALIZED (
     SELECT r.* FROM placements_placementrequest r
     JOIN accounts_administration a ON a.id = r.administration_id
     WHERE a.municipality_id = %s AND r.team = %s

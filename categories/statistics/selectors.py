@@ -103,7 +103,9 @@ def scoped_tallies(user: User, filters: Filters) -> QuerySet[RequestTally]:
     return _in_scope(queryset, filters).exclude(requests=0)
 
 
-def year_requests(user: User, filters: Filters, kinds=(RequestKind.PLACEMENT,)):
+def year_requests(
+    user: User, filters: Filters, kinds: tuple[str, ...] = (RequestKind.PLACEMENT,)
+) -> QuerySet[PlacementRequest]:
     """Non-draft requests of the kinds submitted in the year (not the year before), in scope."""
     queryset = access.visible(user, PlacementRequest.objects.all()).filter(
         kind__in=kinds,

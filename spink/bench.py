@@ -225,45 +225,21 @@ def matching_scenarios() -> list[Scenario]:
     ]
 
 
-# The social worker's list: the newest 25 requests the user may see (own administration;
-# drafts only their own) with what the rows show, and the total for the pager, counted up to
-# the lists' cap (spink.pagination.COUNT_CAP) as the page does.
-REQUEST_LIST_FLOOR = """
+def _request_list_floor(scope: str, rows: int, join: str = "") -> str:
+    """A list of requests newest first (`rows` a page) with what its rows show, the requests
+    in `scope` (drafts only the user's own), and the total counted up to the lists' cap
+    (spink.pagination.COUNT_CAP) as the pages do."""
+    return f"""
 WITH visible AS NOT MATERIALIZED (
-    SELECT r.* FROM placements_placementrequest r
-    WHERE r.administration_id = %s AND (r.status <> 'draft' OR r.social_worker_id = %s)
-), page AS (
-    SELECT r.id, r.reference, r.status, r.urgency, r.created_at, r.submitted_at,
-           r.protected_identity, r.person_first_name, r.person_last_name, r.person_birth_date,
-           s.name_sv AS service, sc.name_sv AS subcategory, o.name AS org_unit,
-           a.name AS administration, w.first_name, w.last_name,
-           ao.first_name AS officer_first, ao.last_name AS officer_last
-    FROM visible r
-    JOIN categories_service s ON s.id = r.service_id
-    LEFT JOIN categories_subcategory sc ON sc.id = r.subcategory_id
-    JOIN accounts_orgunit o ON o.id = r.org_unit_id
-    JOIN accounts_administration a ON a.id = r.administration_id
-    JOIN accounts_user w ON w.id = r.social_worker_id
-    LEFT JOIN accounts_user ao ON ao.id = r.assigned_officer_id
-    ORDER BY r.created_at DESC, r.id DESC LIMIT 25
-)
-SELECT page.*, (SELECT count(*) FROM (SELECT 1 FROM visible LIMIT 10001) capped) AS total
-FROM page ORDER BY page.created_at DESC, page.id DESC
-"""
-
-# The API list for a placement officer: 50 newest non-draft requests of the officer's
-# municipality (drafts only their own), the capped count.
-API_REQUEST_LIST_FLOOR = """
-WITH visible AS NOT MATERIALIZED (
-    SELECT r.* FROM placements_placementrequest r
-    JOIN accounts_administration a ON a.id = r.administration_id
-    WHERE a.municipality_id = %s AND (r.status <> 'draft' OR r.social_worker_id = %s)
+    SELECT r.* FROM placements_placementrequest r {join}
+    WHERE {scope} AND (r.status <> 'draft' OR r.social_worker_id = %s)
 ), page AS (
     SELECT r.id, r.reference, r.kind, r.status, r.urgency, r.team, r.wanted_start,
            r.created_at, r.submitted_at, r.protected_identity, r.person_first_name,
-           r.person_last_name, s.code AS service, s.name_sv AS service_name,
-           sc.code AS subcategory, a.name AS administration, o.name AS org_unit,
-           w.first_name, w.last_name, ao.first_name AS officer_first, ao.last_name AS officer_last
+           r.person_last_name, r.person_birth_date, s.code AS service,
+           s.name_sv AS service_name, sc.name_sv AS subcategory, a.name AS administration,
+           o.name AS org_unit, w.first_name, w.last_name, ao.first_name AS officer_first,
+           ao.last_name AS officer_last
     FROM visible r
     JOIN categories_service s ON s.id = r.service_id
     LEFT JOIN categories_subcategory sc ON sc.id = r.subcategory_id
@@ -271,11 +247,21 @@ WITH visible AS NOT MATERIALIZED (
     JOIN accounts_orgunit o ON o.id = r.org_unit_id
     JOIN accounts_user w ON w.id = r.social_worker_id
     LEFT JOIN accounts_user ao ON ao.id = r.assigned_officer_id
-    ORDER BY r.created_at DESC, r.id DESC LIMIT 50
+    ORDER BY r.created_at DESC, r.id DESC LIMIT {rows}
 )
 SELECT page.*, (SELECT count(*) FROM (SELECT 1 FROM visible LIMIT 10001) capped) AS total
 FROM page ORDER BY page.created_at DESC, page.id DESC
-"""
+"""  # noqa: S608 - constants only
+
+
+# The social worker's list: the own administration, 25 a page.
+REQUEST_LIST_FLOOR = _request_list_floor("r.administration_id = %s", 25)
+# The API list for a placement officer: the officer's municipality, 50 a page.
+API_REQUEST_LIST_FLOOR = _request_list_floor(
+    "a.municipality_id = %s",
+    50,
+    join="JOIN accounts_administration a ON a.id = r.administration_id",
+)
 
 # The officer's queue: open requests of the team in the officer's municipality, acute first,
 # oldest first, 25 a page, with the total.

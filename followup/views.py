@@ -8,7 +8,10 @@ followup.rules decides what is allowed. A refusal is shown on the form it came f
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from typing import Any
 
+from django import forms as django_forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -99,22 +102,43 @@ def control_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
-def control_create(request: HttpRequest) -> HttpResponse:
-    require_capability(request, FOLLOWUP)
-    form = ControlStartForm(request.POST or None, initial={"provider": request.GET.get("provider")})
+def _prefill(request: HttpRequest, *names: str) -> dict:
+    """Initial choices from the query string (?unit=12), so a page linked from a unit, a
+    signal or feedback starts with it chosen; anything but a number is ignored."""
+    return {name: int(request.GET[name]) for name in names if request.GET.get(name, "").isdigit()}
+
+
+def _start_page(
+    request: HttpRequest,
+    form: django_forms.Form,
+    start: Callable[[dict], Any],
+    done: str,
+    detail: str,
+    template: str,
+) -> HttpResponse:
+    """A page that starts something (control, feedback, deep control, site visit) through a
+    service: the service's refusals land on the form (400); success goes to the new record."""
     if request.method == "POST" and form.is_valid():
         try:
-            control = services.start_control(request.user, form.cleaned_data["provider"])
+            record = start(form.cleaned_data)
         except REFUSALS as error:
             add_refusal(form, error)
         else:
-            messages.success(
-                request, _("The control was started. Record the result of each check.")
-            )
-            return redirect("followup:control-detail", pk=control.pk)
-    return render(
-        request, "followup/control_form.html", {"form": form}, status=400 if form.errors else 200
+            messages.success(request, done)
+            return redirect(detail, pk=record.pk)
+    return render(request, template, {"form": form}, status=400 if form.errors else 200)
+
+
+@login_required
+def control_create(request: HttpRequest) -> HttpResponse:
+    require_capability(request, FOLLOWUP)
+    return _start_page(
+        request,
+        ControlStartForm(request.POST or None, initial=_prefill(request, "provider")),
+        lambda data: services.start_control(request.user, data["provider"]),
+        _("The control was started. Record the result of each check."),
+        "followup:control-detail",
+        "followup/control_form.html",
     )
 
 
@@ -270,24 +294,13 @@ def feedback_mine(request: HttpRequest) -> HttpResponse:
 @login_required
 def feedback_create(request: HttpRequest) -> HttpResponse:
     require_capability(request, Capability.LODGE_FEEDBACK)
-    initial = {}
-    unit_id = request.GET.get("unit", "")
-    if unit_id.isdigit():
-        initial["unit"] = int(unit_id)
-    form = FeedbackForm(request.POST or None, user=request.user, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            feedback = services.lodge_feedback(request.user, **form.cleaned_data)
-        except REFUSALS as error:
-            add_refusal(form, error)
-        else:
-            messages.success(
-                request,
-                _("Thank you. The feedback was sent to the quality & control team."),
-            )
-            return redirect("followup:feedback-detail", pk=feedback.pk)
-    return render(
-        request, "followup/feedback_form.html", {"form": form}, status=400 if form.errors else 200
+    return _start_page(
+        request,
+        FeedbackForm(request.POST or None, user=request.user, initial=_prefill(request, "unit")),
+        lambda data: services.lodge_feedback(request.user, **data),
+        _("Thank you. The feedback was sent to the quality & control team."),
+        "followup:feedback-detail",
+        "followup/feedback_form.html",
     )
 
 
@@ -395,29 +408,18 @@ def deep_control_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _prefill(request: HttpRequest, *names: str) -> dict:
-    return {name: int(request.GET[name]) for name in names if request.GET.get(name, "").isdigit()}
-
-
 @login_required
 def deep_control_create(request: HttpRequest) -> HttpResponse:
     require_capability(request, FOLLOWUP)
-    form = DeepControlStartForm(
-        request.POST or None, initial=_prefill(request, "signal", "feedback", "unit")
-    )
-    if request.method == "POST" and form.is_valid():
-        try:
-            deep_control = services.start_deep_control(request.user, **form.cleaned_data)
-        except REFUSALS as error:
-            add_refusal(form, error)
-        else:
-            messages.success(request, _("The deep control was started."))
-            return redirect("followup:deep-control-detail", pk=deep_control.pk)
-    return render(
+    return _start_page(
         request,
+        DeepControlStartForm(
+            request.POST or None, initial=_prefill(request, "signal", "feedback", "unit")
+        ),
+        lambda data: services.start_deep_control(request.user, **data),
+        _("The deep control was started."),
+        "followup:deep-control-detail",
         "followup/deep_control_form.html",
-        {"form": form},
-        status=400 if form.errors else 200,
     )
 
 
@@ -582,20 +584,13 @@ def site_visit_create(request: HttpRequest) -> HttpResponse:
     initial = _prefill(request, "unit")
     if request.user.placement_team:
         initial["team"] = request.user.placement_team
-    form = SiteVisitPlanForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            visit = services.plan_site_visit(request.user, **form.cleaned_data)
-        except REFUSALS as error:
-            add_refusal(form, error)
-        else:
-            messages.success(request, _("The site visit was planned."))
-            return redirect("followup:site-visit-detail", pk=visit.pk)
-    return render(
+    return _start_page(
         request,
+        SiteVisitPlanForm(request.POST or None, initial=initial),
+        lambda data: services.plan_site_visit(request.user, **data),
+        _("The site visit was planned."),
+        "followup:site-visit-detail",
         "followup/site_visit_form.html",
-        {"form": form},
-        status=400 if form.errors else 200,
     )
 
 

@@ -182,3 +182,14 @@ def available_actions(request: PlacementRequest, user: User) -> set[str]:
         for name, rule in ACTIONS.items()
         if request.status in rule.from_statuses and rule.allowed(user, request)
     }
+
+
+# While one of these is open to a placement officer, the request page shows the matches.
+MATCHING_ACTIONS = frozenset({"take", "assign", "recommend"})
+
+
+def shows_matching(user: User, request: PlacementRequest, actions: set[str] | None = None) -> bool:
+    """Whether the request page shows `user` the matches (and their excluded units and
+    recommendation forms): while they can take, assign or recommend, and may see them."""
+    actions = available_actions(request, user) if actions is None else actions
+    return bool(actions & MATCHING_ACTIONS) and may_see_matches(user, request)

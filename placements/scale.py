@@ -14,6 +14,7 @@ demo's get administrations, org units and users that cannot log in (no usable pa
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import random
 from collections import defaultdict
@@ -280,7 +281,7 @@ class Walk:
     def step(self, action: str, actor: User, at: dt.datetime, text: str = "", **data) -> None:
         rule = rules.ACTIONS[action]
         if self.request.status not in rule.from_statuses or not rule.allowed(actor, self.request):
-            raise AssertionError(f"{action} not allowed from {self.request.status} for {actor}")
+            raise RuntimeError(f"{action} not allowed from {self.request.status} for {actor}")
         if rule.to_status is not None:
             self.request.status = rule.to_status
         self.events.append((EVENT_FOR_ACTION[action], at, actor, text, data))
@@ -339,14 +340,14 @@ class Generator:
                 yield place, year, round(scale * place.weight * year_weights[year])
 
     def _when(self, year: int) -> dt.datetime:
+        """A working-hours moment of the year, by the month weights, never after now."""
         last_month = self.now.month if year == self.now.year else 12
         month = self.rng.choices(range(1, last_month + 1), weights=MONTH_WEIGHTS[:last_month])[0]
-        days = (dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)).day
         while True:
             at = dt.datetime(
                 year,
                 month,
-                self.rng.randrange(1, days + 1),
+                self.rng.randrange(1, calendar.monthrange(year, month)[1] + 1),
                 self.rng.randrange(7, 18),
                 self.rng.randrange(60),
                 tzinfo=self.tz,
@@ -354,7 +355,6 @@ class Generator:
             if at <= self.now:
                 return at
             month = self.rng.randrange(1, last_month + 1)
-            days = (dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)).day
 
     def _person(self, place: Place, area: str, year: int):
         pool = self.persons[(place.municipality.pk, area)]

@@ -46,7 +46,6 @@ from spink.pagination import CappedPaginator
 
 PAGE_SIZE = 25
 RESULTS_TARGET = "request-results"  # the region htmx swaps on the list and queue pages
-MATCHING_ACTIONS = {"take", "assign", "recommend"}
 
 
 def _wants_results_only(request: HttpRequest) -> bool:
@@ -227,14 +226,10 @@ def _refusal_status(error: RuleViolation) -> int:
     return 403 if error.code == "not_allowed" else 409
 
 
-def _shows_matching(placement, user, actions) -> bool:
-    return bool(actions & MATCHING_ACTIONS) and rules.may_see_matches(user, placement)
-
-
 def _matching(
     placement, user, actions, forms, show_all: bool, show_excluded: bool, open_offering: str | None
 ) -> dict | None:
-    if not _shows_matching(placement, user, actions):
+    if not rules.shows_matching(user, placement, actions):
         return None
     # A recommendation form coming back with errors may be for a unit beyond the best ones.
     bound = any(name.startswith("recommend_") for name in forms)
@@ -276,7 +271,7 @@ def recommend_form(request: HttpRequest, pk: int, offering_pk: int) -> HttpRespo
     """One unit's recommendation form, loaded when the officer opens it (htmx partial)."""
     placement = _visible(request, pk)
     actions = rules.available_actions(placement, request.user)
-    if "recommend" not in actions or not _shows_matching(placement, request.user, actions):
+    if "recommend" not in actions or not rules.shows_matching(request.user, placement, actions):
         raise PermissionDenied
     candidate = next(iter(matching.rank_candidates(placement, offering_id=offering_pk)), None)
     if candidate is None:
@@ -289,8 +284,7 @@ def recommend_form(request: HttpRequest, pk: int, offering_pk: int) -> HttpRespo
 def excluded_units(request: HttpRequest, pk: int) -> HttpResponse:
     """The units offering the service that do not match, with the reasons (htmx partial)."""
     placement = _visible(request, pk)
-    actions = rules.available_actions(placement, request.user)
-    if not _shows_matching(placement, request.user, actions):
+    if not rules.shows_matching(request.user, placement):
         raise PermissionDenied
     return render(
         request,

@@ -61,7 +61,8 @@ def test_manager_switches_year_and_administration_and_downloads_the_same_numbers
     expect(page.locator("#table-administrations tbody th").first).to_have_text(
         "Socialförvaltning Hisingen"
     )
-    assert page.evaluate("() => window.Chart.getChart('monthly-chart') !== undefined")
+    # The chart is redrawn when htmx has settled the swap, a moment after the table is there.
+    page.wait_for_function("() => window.Chart.getChart('monthly-chart') !== undefined")
     shown = table_numbers(page, "table-categories")
     assert 0 < shown[-1][1] < 7056
     assert_accessible(page)

@@ -6,12 +6,14 @@ PY := $(VENV)/bin/python
 EMBEDDED := $(PY) -m spink.embedded run --
 
 .PHONY: run test lint format install browser-deps services-up services-down messages bench loadtest \
-	clean
+	clean lock
 
-$(VENV)/.installed: requirements.lock
+# Development and tests install the dev lock (runtime + test tools); the image installs
+# requirements.lock (runtime only). Both are made by `make lock` from pyproject.toml.
+$(VENV)/.installed: requirements-dev.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet --require-hashes -r requirements.lock
+	$(PY) -m pip install --quiet --require-hashes -r requirements-dev.lock
 	touch $@
 
 install: $(VENV)/.installed
@@ -48,6 +50,12 @@ services-up: install
 
 services-down: install
 	$(PY) -m spink.embedded down
+
+# Re-pin both locks after a change to pyproject.toml (needs uv: `pip install uv`).
+lock:
+	uv pip compile pyproject.toml --generate-hashes --python-version 3.11 -o requirements.lock
+	uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 \
+	  -o requirements-dev.lock
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -8,7 +8,7 @@ COPY . .
 RUN SECRET_KEY=build-only-collectstatic-key-not-used-at-runtime-0123456789abcdef \
     DATABASE_URL=postgres://build@localhost/build REDIS_URL=redis://localhost:6379/0 \
     STATIC_ROOT=/app/staticfiles python manage.py collectstatic --no-input \
- && useradd --system --home /app spink && chown -R spink /app
+ && mkdir -p /app/media && useradd --system --home /app spink && chown -R spink /app
 USER spink
 ENV STATIC_ROOT=/app/staticfiles
 EXPOSE 8000

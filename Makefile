@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 EMBEDDED := $(PY) -m spink.embedded run --
 
 .PHONY: run test lint format install browser-deps services-up services-down messages bench loadtest \
-	clean lock
+	clean lock backup restore
 
 # Development and tests install the dev lock (runtime + test tools); the image installs
 # requirements.lock (runtime only). Both are made by `make lock` from pyproject.toml.
@@ -50,6 +50,15 @@ services-up: install
 
 services-down: install
 	$(PY) -m spink.embedded down
+
+# One file with a pg_dump of the database and the uploaded files, in .data/backups/ (ops/backup.py).
+backup: install
+	$(EMBEDDED) $(PY) -m ops.backup create $(BACKUP_ARGS)
+
+# make restore FILE=.data/backups/spink-backup-….tar; YES=1 to overwrite a database with data.
+restore: install
+	@test -n "$(FILE)" || { echo "usage: make restore FILE=.data/backups/spink-backup-....tar [YES=1]" >&2; exit 2; }
+	$(EMBEDDED) $(PY) -m ops.backup restore "$(FILE)" $(if $(YES),--yes) $(RESTORE_ARGS)
 
 # Re-pin both locks after a change to pyproject.toml (needs uv: `pip install uv`).
 lock:

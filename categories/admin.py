@@ -1,5 +1,4 @@
 from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
 
 from categories.models import (
     Activity,
@@ -14,6 +13,7 @@ from categories.models import (
     Strategy,
     Subcategory,
 )
+from spink.admin_safety import StrictHistoryAdmin, StrictLookupAdmin
 
 
 class SubcategoryInline(admin.TabularInline):
@@ -22,17 +22,17 @@ class SubcategoryInline(admin.TabularInline):
 
 
 @admin.register(OperatingForm)
-class OperatingFormAdmin(SimpleHistoryAdmin):
+class OperatingFormAdmin(StrictHistoryAdmin):
     list_display = ["name_sv", "name_en", "code", "preference_rank"]
 
 
 @admin.register(CategoryArea)
-class CategoryAreaAdmin(SimpleHistoryAdmin):
+class CategoryAreaAdmin(StrictHistoryAdmin):
     list_display = ["name_sv", "name_en", "code", "position"]
 
 
 @admin.register(Service)
-class ServiceAdmin(SimpleHistoryAdmin):
+class ServiceAdmin(StrictHistoryAdmin):
     list_display = ["name_sv", "name_en", "area", "code", "is_active"]
     list_filter = ["area", "operating_forms", "is_active"]
     filter_horizontal = ["operating_forms"]
@@ -41,7 +41,7 @@ class ServiceAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Subcategory)
-class SubcategoryAdmin(SimpleHistoryAdmin):
+class SubcategoryAdmin(StrictHistoryAdmin):
     list_display = ["name_sv", "name_en", "service", "code", "is_active"]
     list_filter = ["service__area", "service"]
     search_fields = ["name_sv", "name_en", "code"]
@@ -61,20 +61,20 @@ class CouncilDecisionInline(admin.TabularInline):
 
 
 @admin.register(CategoryPlan)
-class CategoryPlanAdmin(SimpleHistoryAdmin):
-    list_display = ["area", "year"]
-    list_filter = ["area", "year"]
+class CategoryPlanAdmin(StrictHistoryAdmin):
+    list_display = ["area", "year", "municipality"]
+    list_filter = ["municipality", "area", "year"]
     inlines = [GoalInline, CouncilDecisionInline]
 
 
 @admin.register(Strategy)
-class StrategyAdmin(admin.ModelAdmin):
+class StrategyAdmin(StrictLookupAdmin):
     list_display = ["title", "goal"]
     list_filter = ["goal__plan"]
 
 
 @admin.register(Activity)
-class ActivityAdmin(SimpleHistoryAdmin):
+class ActivityAdmin(StrictHistoryAdmin):
     list_display = ["title", "strategy", "status"]
     list_filter = ["status", "strategy__goal__plan"]
 
@@ -85,7 +85,7 @@ class KpiMeasurementInline(admin.TabularInline):
 
 
 @admin.register(Kpi)
-class KpiAdmin(SimpleHistoryAdmin):
+class KpiAdmin(StrictHistoryAdmin):
     list_display = ["name", "strategy", "source"]
     list_filter = ["source", "strategy__goal__plan"]
     inlines = [KpiMeasurementInline]

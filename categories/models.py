@@ -115,8 +115,16 @@ class Subcategory(BilingualName):
 
 
 class CategoryPlan(models.Model):
-    """A yearly category plan of one area: analysis, goals → strategies → activities, KPIs."""
+    """A yearly category plan of one area in one municipality: analysis, goals → strategies →
+    activities, KPIs. Its computed KPIs count that municipality's requests only, and only its
+    municipality's users (and administrators) see it."""
 
+    municipality = models.ForeignKey(
+        "accounts.Municipality",
+        on_delete=models.PROTECT,
+        related_name="category_plans",
+        verbose_name=_("municipality"),
+    )
     area = models.ForeignKey(
         CategoryArea, on_delete=models.PROTECT, related_name="plans", verbose_name=_("area")
     )
@@ -139,7 +147,10 @@ class CategoryPlan(models.Model):
         verbose_name = _("category plan")
         verbose_name_plural = _("category plans")
         constraints = [
-            models.UniqueConstraint(fields=["area", "year"], name="uniq_category_plan_area_year")
+            models.UniqueConstraint(
+                fields=["municipality", "area", "year"],
+                name="uniq_category_plan_municipality_area_year",
+            )
         ]
 
     def __str__(self) -> str:

@@ -1,9 +1,9 @@
 from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
 from followup.models import MonitoringFile, MonitoringRun, MonitoringSource, Signal
+from spink.admin_safety import ReadOnlyAdmin, StrictHistoryAdmin
 
 # --- Basic monitoring -------------------------------------------------------------------------
 # Sources are configured here. Runs and signals are read-only: runs are written by the
@@ -67,22 +67,11 @@ class MonitoringSourceForm(forms.ModelForm):
 
 
 @admin.register(MonitoringSource)
-class MonitoringSourceAdmin(SimpleHistoryAdmin):
+class MonitoringSourceAdmin(StrictHistoryAdmin):
     form = MonitoringSourceForm
     list_display = ["name", "kind", "format", "is_active"]
     list_filter = ["kind", "format", "is_active"]
     search_fields = ["name"]
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(MonitoringRun)
@@ -150,7 +139,7 @@ class ControlCheckInline(admin.TabularInline):
 
 
 @admin.register(Control)
-class ControlAdmin(SimpleHistoryAdmin):
+class ControlAdmin(StrictHistoryAdmin):
     list_display = ["provider", "decision", "created_at", "decided_at"]
     list_filter = ["decision"]
     search_fields = ["provider__legal_name", "provider__org_number"]
@@ -173,10 +162,11 @@ class ControlAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Feedback)
-class FeedbackAdmin(SimpleHistoryAdmin):
+class FeedbackAdmin(StrictHistoryAdmin):
     list_display = ["unit", "category", "status", "created_at", "closing_category"]
     list_filter = ["status", "category", "closing_category"]
-    search_fields = ["unit__name", "unit__provider__legal_name", "description"]
+    # Not the description: it is free text about the case, and may name the person.
+    search_fields = ["unit__name", "unit__provider__legal_name"]
     list_select_related = ["unit"]
     date_hierarchy = "created_at"
     raw_id_fields = ["unit", "placement_request", "lodged_by"]
@@ -195,7 +185,7 @@ class FeedbackAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(DeepControl)
-class DeepControlAdmin(SimpleHistoryAdmin):
+class DeepControlAdmin(StrictHistoryAdmin):
     list_display = ["unit", "reason", "outcome", "order_stop_decision", "created_at"]
     list_filter = ["reason", "outcome", "order_stop_decision", "site_visit_done"]
     search_fields = ["unit__name", "unit__provider__legal_name"]
@@ -243,7 +233,7 @@ class QuestionTemplateForm(forms.ModelForm):
 
 
 @admin.register(QuestionTemplate)
-class QuestionTemplateAdmin(SimpleHistoryAdmin):
+class QuestionTemplateAdmin(StrictHistoryAdmin):
     form = QuestionTemplateForm
     list_display = ["service", "question_count"]
     list_select_related = ["service"]
@@ -254,7 +244,7 @@ class QuestionTemplateAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(SiteVisit)
-class SiteVisitAdmin(SimpleHistoryAdmin):
+class SiteVisitAdmin(StrictHistoryAdmin):
     list_display = [
         "unit",
         "service",

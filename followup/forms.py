@@ -8,12 +8,13 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from categories.models import OperatingForm, Service
-from followup import selectors
+from followup import selectors, services
 from followup.models import CheckResult, Control, DeepControl, Feedback, FeedbackCategory, SiteVisit
 from followup.validators import EVIDENCE_SIGNATURES, validate_evidence
 from providers.forms import DateInput, add_refusal, reason_field
 from providers.models import LegalForm, Provider
 from spink.accounts.models import PlacementTeam
+from spink.forms import StateFormMixin, VersionedFormMixin, seen_state_field
 
 __all__ = ["add_refusal"]  # views show refusals with the register's helper
 
@@ -44,7 +45,7 @@ class ProviderChoiceField(forms.ModelChoiceField):
         return f"{obj.legal_name} ({obj.org_number})"
 
 
-class ControlStartForm(forms.Form):
+class ControlStartForm(VersionedFormMixin, forms.Form):
     provider = ProviderChoiceField(
         label=_("Provider to control"),
         queryset=Provider.objects.exclude(legal_form=LegalForm.MUNICIPAL).order_by(
@@ -63,7 +64,10 @@ class ControlFilterForm(forms.Form):
     )
 
 
-class CheckForm(forms.Form):
+class CheckForm(VersionedFormMixin, forms.Form):
+    """One check's result; it carries the version of the check it was opened on."""
+
+    version_fields = services.CHECK_FIELDS
     result = forms.ChoiceField(
         label=_("Result"),
         choices=[(value, label) for value, label in CheckResult.choices if value != "open"],
@@ -82,11 +86,15 @@ class CheckForm(forms.Form):
         kwargs.setdefault("prefix", check.kind)
         if check.result != CheckResult.OPEN:
             kwargs.setdefault("initial", {"result": check.result, "note": check.note})
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, version_of=check, **kwargs)
         self.check = check
 
 
-class ControlDecisionForm(forms.Form):
+class ControlDecisionForm(StateFormMixin, forms.Form):
+    """Approve or not; it carries the decision the page showed (pending)."""
+
+    state_field = "from_decision"
+    from_decision = seen_state_field()
     decision = forms.ChoiceField(
         label=_("Decision"),
         choices=[
@@ -96,6 +104,9 @@ class ControlDecisionForm(forms.Form):
         widget=forms.RadioSelect,
     )
     reason = text_field(_("Reason (required when not approved)"))
+
+    def __init__(self, *args, control, **kwargs):
+        super().__init__(*args, seen_state=control.decision, **kwargs)
 
 
 # --- Feedback --------------------------------------------------------------------------------
@@ -107,7 +118,7 @@ class RequestChoiceField(forms.ModelChoiceField):
         return f"{obj.reference} – {obj.service.name}"
 
 
-class FeedbackForm(forms.Form):
+class FeedbackForm(VersionedFormMixin, forms.Form):
     unit = UnitChoiceField(label=_("Provider unit"), queryset=None)
     category = forms.ChoiceField(
         label=_("Category"), choices=_with_blank(FeedbackCategory.choices, "–")
@@ -140,12 +151,22 @@ class FeedbackFilterForm(forms.Form):
     )
 
 
-class AnswerForm(forms.Form):
+class FeedbackStepForm(StateFormMixin, forms.Form):
+    """A step of the feedback's handling; it carries the status the page showed, so that a
+    step sent from a stale page (closed while someone recorded the answer) is refused."""
+
+    from_status = seen_state_field()
+
+    def __init__(self, *args, feedback=None, **kwargs):
+        super().__init__(*args, seen_state=feedback.status if feedback else None, **kwargs)
+
+
+class AnswerForm(FeedbackStepForm):
     provider_answer = text_field(_("The provider's answer"), rows=4)
     provider_answer.reason_required = True
 
 
-class CloseForm(forms.Form):
+class CloseForm(FeedbackStepForm):
     closing_category = forms.ChoiceField(
         label=_("Closing category"), choices=Feedback.Closing.choices, widget=forms.RadioSelect
     )
@@ -165,7 +186,11 @@ class FeedbackChoiceField(forms.ModelChoiceField):
         return f"{obj.unit.name} – {obj.get_category_display()} ({obj.created_at:%Y-%m-%d})"
 
 
-class DeepControlDetailsForm(forms.Form):
+class DeepControlDetailsForm(VersionedFormMixin, forms.Form):
+    """The open deep control's checks and site visit; it carries the version it was opened
+    on (`version_of=`), and its key when it starts one (DeepControlStartForm)."""
+
+    version_fields = services.DEEP_CONTROL_DETAIL_FIELDS
     reason_details = text_field(_("Background"))
     checks_done = text_field(
         _("Checks done"),
@@ -219,14 +244,22 @@ class DeepControlFilterForm(forms.Form):
     )
 
 
-class OutcomeForm(forms.Form):
+class OutcomeForm(VersionedFormMixin, forms.Form):
+    """The outcome, decided over the deep control as the page showed it (`version_of=`)."""
+
+    version_fields = services.DEEP_CONTROL_DECISION_FIELDS
+
     outcome = forms.ChoiceField(
         label=_("Outcome"), choices=DeepControl.Outcome.choices, widget=forms.RadioSelect
     )
     reason = reason_field(_("Reason for the outcome"))
 
 
-class ProposalDecisionForm(forms.Form):
+class ProposalDecisionForm(VersionedFormMixin, forms.Form):
+    """Procurement's decision, over the proposal as the page showed it (`version_of=`)."""
+
+    version_fields = services.PROPOSAL_FIELDS
+
     decision = forms.ChoiceField(
         label=_("Decision"),
         choices=[
@@ -241,7 +274,7 @@ class ProposalDecisionForm(forms.Form):
 # --- Site visits -----------------------------------------------------------------------------
 
 
-class SiteVisitPlanForm(forms.Form):
+class SiteVisitPlanForm(VersionedFormMixin, forms.Form):
     unit = UnitChoiceField(label=_("Provider unit"), queryset=None)
     service = forms.ModelChoiceField(
         label=_("Service"), queryset=Service.objects.filter(is_active=True)
@@ -271,7 +304,11 @@ class SiteVisitFilterForm(forms.Form):
     )
 
 
-class SiteVisitRecordForm(forms.Form):
+class SiteVisitRecordForm(VersionedFormMixin, forms.Form):
+    """The visit's record; it carries the version of the visit it was opened on."""
+
+    version_fields = services.SITE_VISIT_RECORD_FIELDS
+
     visited_on = forms.DateField(label=_("Visited on"), widget=DateInput)
     assessment = forms.ChoiceField(
         label=_("Overall assessment"),
@@ -304,7 +341,11 @@ class SiteVisitRecordForm(forms.Form):
         ]
 
 
-class QuestionTemplateForm(forms.Form):
+class QuestionTemplateForm(VersionedFormMixin, forms.Form):
+    """A service's questions; it carries the version of the saved ones (`version_of=`)."""
+
+    version_fields = services.QUESTION_TEMPLATE_FIELDS
+
     questions = forms.CharField(
         label=_("Questions"),
         required=False,

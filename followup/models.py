@@ -175,6 +175,10 @@ class MonitoringRun(models.Model):
     started_at = models.DateTimeField(_("started"), auto_now_add=True, db_index=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    # The worker's last sign of life while the run is going (set while it runs, and ahead to
+    # the time of a retry while it waits for one); empty until a worker starts the run. A run
+    # still "running" with no sign of life for minutes was abandoned by a stopped worker.
+    heartbeat_at = models.DateTimeField(_("last sign of life"), null=True, blank=True)
     records_seen = models.PositiveIntegerField(_("records read"), default=0)
     signals_created = models.PositiveIntegerField(_("signals created"), default=0)
     records_skipped = models.PositiveIntegerField(_("records skipped"), default=0)
@@ -183,6 +187,9 @@ class MonitoringRun(models.Model):
     triggered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # Each state a run went through (started, retried, failed, finished); the heartbeat is
+    # written with a plain UPDATE every half minute and is not part of it.
+    history = HistoricalRecords(excluded_fields=["heartbeat_at"])
 
     class Meta:
         ordering = ["-started_at"]
@@ -261,8 +268,27 @@ class Signal(models.Model):
         related_name="+",
         verbose_name=_("handled by"),
     )
+    # Who took it and who closed it, both kept: closing never overwrites who took it.
+    taken_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("taken by"),
+    )
+    taken_at = models.DateTimeField(_("taken"), null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("closed by"),
+    )
     # Set once the team has been e-mailed about the signal, so a repeated task never mails twice.
     notified_at = models.DateTimeField(null=True, blank=True)
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["-created_at"]

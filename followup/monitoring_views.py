@@ -19,7 +19,8 @@ from django.views.decorators.http import require_POST
 
 from followup.models import MonitoringRun, MonitoringSource, Signal
 from followup.monitoring import selectors, services
-from followup.monitoring.forms import CloseSignalForm, SignalFilterForm
+from followup.monitoring.forms import CloseSignalForm, SignalFilterForm, SignalStepForm
+from spink import concurrency
 from spink.accounts.access import Capability
 from spink.accounts.views import require_capability
 from spink.errors import RuleViolation
@@ -52,7 +53,8 @@ def _render_signal(
     context = {
         "signal": signal,
         "actions": services.signal_actions(signal),
-        "close_form": close_form or CloseSignalForm(),
+        "take_form": SignalStepForm(signal=signal),
+        "close_form": close_form or CloseSignalForm(signal=signal),
         "refusal": refusal,
     }
     return render(request, "followup/monitoring/signal_detail.html", context, status=status)
@@ -69,8 +71,10 @@ def signal_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def signal_take(request: HttpRequest, pk: int) -> HttpResponse:
     _team_only(request)
     get_object_or_404(Signal, pk=pk)
+    form = SignalStepForm(request.POST)
+    form.is_valid()  # only the hidden status seen, which may be missing
     try:
-        services.take_signal(request.user, pk)
+        services.take_signal(request.user, pk, from_status=form.seen_state)
     except RuleViolation as refusal:
         return _render_signal(request, pk, status=400, refusal=str(refusal.message))
     messages.success(request, _("You are now handling the signal."))
@@ -85,7 +89,15 @@ def signal_close(request: HttpRequest, pk: int) -> HttpResponse:
     form = CloseSignalForm(request.POST)
     if form.is_valid():
         try:
-            services.close_signal(request.user, pk, form.cleaned_data["note"])
+            services.close_signal(
+                request.user, pk, form.cleaned_data["note"], from_status=form.seen_state
+            )
+        except concurrency.StaleEdit as refusal:
+            # Taken or closed meanwhile: say so, and keep the note, now over the status shown.
+            form.show_current_state(Signal.objects.get(pk=pk).status)
+            return _render_signal(
+                request, pk, status=400, close_form=form, refusal=str(refusal.message)
+            )
         except RuleViolation as refusal:
             return _render_signal(request, pk, status=400, refusal=str(refusal.message))
         except ValidationError as error:
@@ -129,7 +141,7 @@ def run_list(request: HttpRequest) -> HttpResponse:
     runs = selectors.runs()
     source = None
     source_id = request.GET.get("source", "")
-    if source_id.isdigit():
+    if source_id.isascii() and source_id.isdigit():
         source = MonitoringSource.objects.filter(pk=int(source_id)).first()
         runs = runs.filter(source_id=int(source_id))
     page = Paginator(runs, PAGE_SIZE).get_page(request.GET.get("page"))

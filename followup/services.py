@@ -34,12 +34,30 @@ from placements.models import PlacementRequest
 from providers import services as register
 from providers.models import Provider, PublicationStatus, Unit
 from providers.services import require, save_with_history
+from spink import concurrency
 from spink.accounts.access import Capability
 from spink.accounts.models import User
 
 logger = logging.getLogger(__name__)
 
 FOLLOWUP = Capability.RUN_FOLLOWUP
+
+# The fields people edit, per record: the version a form carries (spink.concurrency) and the
+# service's check under its lock use these lists. Workflow steps whose state is a status or
+# a decision carry that value instead (`from_status`, `from_decision`).
+CHECK_FIELDS = ("result", "note", "evidence")
+DEEP_CONTROL_DETAIL_FIELDS = (
+    "reason_details",
+    "checks_done",
+    "site_visit_done",
+    "site_visit_date",
+    "site_visit_notes",
+)
+# An outcome is decided over the details as the decider saw them, and only once.
+DEEP_CONTROL_DECISION_FIELDS = (*DEEP_CONTROL_DETAIL_FIELDS, "outcome")
+PROPOSAL_FIELDS = ("outcome", "order_stop_decision")
+SITE_VISIT_RECORD_FIELDS = ("visited_on", "answers", "assessment", "register_changes")
+QUESTION_TEMPLATE_FIELDS = ("questions",)
 
 
 def _stored_language():
@@ -96,18 +114,22 @@ def record_check(
     result: str,
     note: str = "",
     evidence=None,
+    seen: str | None = None,
 ) -> ControlCheck:
-    """Record one check's result, note and (optional) evidence file, with who and when."""
+    """Record one check's result, note and (optional) evidence file, with who and when.
+    `seen` is the version of the check the recorder saw (a form's token or an If-Match
+    value): recording over someone else's later result is refused (concurrency.StaleEdit)."""
     require(actor, FOLLOWUP)
     control = _locked_control(control_id)
     rules.check_control_pending(control)
     rules.check_result(result)
     try:
-        check = control.checks.get(kind=kind)
+        check = control.checks.select_for_update().get(kind=kind)
     except ControlCheck.DoesNotExist:
         raise ValidationError(
             {"kind": _("The control has no such check.")}, code="unknown_check"
         ) from None
+    concurrency.check(check, CHECK_FIELDS, seen=seen)
     check.result = result
     check.note = (note or "").strip()
     if evidence:
@@ -118,18 +140,24 @@ def record_check(
 
 
 @transaction.atomic
-def approve_control(actor: User, control_id: int, reason: str = "") -> Control:
+def approve_control(
+    actor: User, control_id: int, reason: str = "", *, from_decision: str | None = None
+) -> Control:
     require(actor, FOLLOWUP)
     control = _locked_control(control_id)
+    concurrency.check_state(control, "decision", seen=from_decision)
     rules.check_approvable(control, list(control.checks.all()))
     return _decide_control(actor, control, Control.Decision.APPROVED, (reason or "").strip())
 
 
 @transaction.atomic
-def reject_control(actor: User, control_id: int, reason: str) -> Control:
+def reject_control(
+    actor: User, control_id: int, reason: str, *, from_decision: str | None = None
+) -> Control:
     """Not approved: the provider's direct-procurement units stay unpublished."""
     require(actor, FOLLOWUP)
     control = _locked_control(control_id)
+    concurrency.check_state(control, "decision", seen=from_decision)
     rules.check_control_pending(control)
     reason = rules.require_text(
         reason, "reason", _("Give the reason why the provider is not approved.")
@@ -137,11 +165,21 @@ def reject_control(actor: User, control_id: int, reason: str) -> Control:
     return _decide_control(actor, control, Control.Decision.REJECTED, reason)
 
 
-def decide_control(actor: User, control_id: int, decision: str, reason: str = "") -> Control:
+def decide_control(
+    actor: User,
+    control_id: int,
+    decision: str,
+    reason: str = "",
+    *,
+    from_decision: str | None = None,
+) -> Control:
+    """Approve or reject. `from_decision` is the decision the person's page showed
+    (pending): a control someone else decided meanwhile is refused (concurrency.StaleState);
+    None claims nothing."""
     if decision == Control.Decision.APPROVED:
-        return approve_control(actor, control_id, reason)
+        return approve_control(actor, control_id, reason, from_decision=from_decision)
     if decision == Control.Decision.REJECTED:
-        return reject_control(actor, control_id, reason)
+        return reject_control(actor, control_id, reason, from_decision=from_decision)
     raise ValidationError({"decision": _("Choose approve or not approve.")})
 
 
@@ -248,10 +286,17 @@ def _locked_feedback(feedback_id: int) -> Feedback:
 
 
 @transaction.atomic
-def communicate_feedback(actor: User, feedback_id: int) -> Feedback:
-    """The team has passed the feedback on to the provider."""
+def communicate_feedback(
+    actor: User, feedback_id: int, *, from_status: str | None = None
+) -> Feedback:
+    """The team has passed the feedback on to the provider.
+
+    Each step takes `from_status`, the status the person's page showed: a step over a
+    status someone else moved the feedback to meanwhile is refused (concurrency.StaleState);
+    None claims nothing."""
     require(actor, FOLLOWUP)
     feedback = _locked_feedback(feedback_id)
+    concurrency.check_state(feedback, "status", seen=from_status)
     rules.check_feedback_transition(feedback, Feedback.Status.COMMUNICATED)
     feedback.status = Feedback.Status.COMMUNICATED
     feedback.communicated_at = timezone.now()
@@ -259,9 +304,12 @@ def communicate_feedback(actor: User, feedback_id: int) -> Feedback:
 
 
 @transaction.atomic
-def record_provider_answer(actor: User, feedback_id: int, answer: str) -> Feedback:
+def record_provider_answer(
+    actor: User, feedback_id: int, answer: str, *, from_status: str | None = None
+) -> Feedback:
     require(actor, FOLLOWUP)
     feedback = _locked_feedback(feedback_id)
+    concurrency.check_state(feedback, "status", seen=from_status)
     rules.check_feedback_transition(feedback, Feedback.Status.ANSWERED)
     feedback.provider_answer = rules.require_text(
         answer, "provider_answer", _("Write down the provider's answer.")
@@ -272,10 +320,16 @@ def record_provider_answer(actor: User, feedback_id: int, answer: str) -> Feedba
 
 @transaction.atomic
 def close_feedback(
-    actor: User, feedback_id: int, closing_category: str, note: str = ""
+    actor: User,
+    feedback_id: int,
+    closing_category: str,
+    note: str = "",
+    *,
+    from_status: str | None = None,
 ) -> Feedback:
     require(actor, FOLLOWUP)
     feedback = _locked_feedback(feedback_id)
+    concurrency.check_state(feedback, "status", seen=from_status)
     rules.check_feedback_transition(feedback, Feedback.Status.CLOSED)
     rules.check_closing_category(closing_category)
     feedback.closing_category = closing_category
@@ -351,11 +405,14 @@ def update_deep_control(
     site_visit_done: bool,
     site_visit_date: dt.date | None,
     site_visit_notes: str,
+    seen: str | None = None,
 ) -> DeepControl:
-    """The checks done and the event-driven site visit, while the control is open."""
+    """The checks done and the event-driven site visit, while the control is open. `seen`
+    is the version the editor saw: a save over someone else's later change is refused."""
     require(actor, FOLLOWUP)
     deep_control = _locked_deep_control(deep_control_id)
     rules.check_deep_control_open(deep_control)
+    concurrency.check(deep_control, DEEP_CONTROL_DETAIL_FIELDS, seen=seen)
     rules.check_site_visit(site_visit_done, site_visit_date)
     deep_control.reason_details = (reason_details or "").strip()
     deep_control.checks_done = (checks_done or "").strip()
@@ -367,12 +424,15 @@ def update_deep_control(
 
 @transaction.atomic
 def decide_deep_control(
-    actor: User, deep_control_id: int, outcome: str, reason: str
+    actor: User, deep_control_id: int, outcome: str, reason: str, *, seen: str | None = None
 ) -> DeepControl:
     """Decide the outcome, applying it to the register through providers.services (whose
-    rules may refuse it, e.g. a recommendation stop on a framework unit: nothing changes)."""
+    rules may refuse it, e.g. a recommendation stop on a framework unit: nothing changes).
+    `seen` is the version of the deep control the decider saw (its details and outcome): a
+    control decided or changed by someone else meanwhile is refused."""
     require(actor, FOLLOWUP)
     deep_control = _locked_deep_control(deep_control_id)
+    concurrency.check(deep_control, DEEP_CONTROL_DECISION_FIELDS, seen=seen)
     rules.check_deep_control_open(deep_control)
     reason = rules.require_text(reason, "reason", _("Give a reason for the outcome."))
     rules.check_outcome(deep_control, outcome)
@@ -400,11 +460,13 @@ def decide_deep_control(
 
 @transaction.atomic
 def decide_order_stop_proposal(
-    actor: User, deep_control_id: int, *, decide: bool, reason: str
+    actor: User, deep_control_id: int, *, decide: bool, reason: str, seen: str | None = None
 ) -> DeepControl:
-    """Procurement decides the proposed order stop (through the register) or declines it."""
+    """Procurement decides the proposed order stop (through the register) or declines it.
+    `seen`: the version of the proposal the page showed (decided meanwhile: refused)."""
     require(actor, Capability.DECIDE_ORDER_STOP)
     deep_control = _locked_deep_control(deep_control_id)
+    concurrency.check(deep_control, PROPOSAL_FIELDS, seen=seen)
     rules.check_proposal_open(deep_control)
     reason = rules.require_text(reason, "reason", _("Give a reason for the decision."))
     if decide:
@@ -465,11 +527,14 @@ def record_site_visit(
     answers: list[dict],
     assessment: str,
     register_changes: str = "",
+    seen: str | None = None,
 ) -> SiteVisit:
-    """The visit's answers per question, overall assessment and follow-up register changes."""
+    """The visit's answers per question, overall assessment and follow-up register changes.
+    `seen`: the version of the record the recorder saw (changed meanwhile: refused)."""
     require(actor, Capability.PLAN_SITE_VISITS)
     visit = SiteVisit.objects.select_for_update().get(pk=visit_id)
     rules.check_may_record_visit(actor, visit)
+    concurrency.check(visit, SITE_VISIT_RECORD_FIELDS, seen=seen)
     rules.check_visit_record(visited_on, assessment, timezone.localdate())
     visit.visited_on = visited_on
     visit.answers = [
@@ -493,14 +558,17 @@ def join_site_visit(actor: User, visit_id: int) -> SiteVisit:
     return visit
 
 
+@transaction.atomic
 def save_question_template(
-    actor: User, service: Service, questions: Iterable[str]
+    actor: User, service: Service, questions: Iterable[str], *, seen: str | None = None
 ) -> QuestionTemplate:
-    """The questions asked at visits to units of a service (one per entry, blanks dropped)."""
+    """The questions asked at visits to units of a service (one per entry, blanks dropped).
+    `seen`: the version of the saved questions the editor saw (changed meanwhile: refused)."""
     require(actor, FOLLOWUP)
     cleaned = [question.strip() for question in questions if question and question.strip()]
-    template = QuestionTemplate.objects.filter(service=service).first() or QuestionTemplate(
-        service=service
-    )
+    template = QuestionTemplate.objects.select_for_update().filter(service=service).first()
+    if template is not None:
+        concurrency.check(template, QUESTION_TEMPLATE_FIELDS, seen=seen)
+    template = template or QuestionTemplate(service=service)
     template.questions = cleaned
     return save_with_history(template, actor)

@@ -1,4 +1,4 @@
-"""Validation of uploaded evidence files (control checks)."""
+"""Validation of uploaded evidence files (control checks), under spink.uploads' limits."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
+from spink import uploads
+
+EVIDENCE_MAX_BYTES = uploads.MAX_UPLOAD_BYTES
 
 # Allowed extensions and the bytes such a file starts with (so a renamed file is refused).
 _ZIP = (b"PK\x03\x04",)
@@ -22,13 +24,17 @@ EVIDENCE_SIGNATURES: dict[str, tuple[bytes, ...]] = {
 
 
 def validate_evidence(file) -> None:
-    """An evidence file: at most 10 MB, and a PDF, PNG, JPG, DOCX or XLSX file."""
+    """An evidence file: at most 10 MB, and a PDF, PNG, JPG, DOCX or XLSX file.
+
+    A DOCX or XLSX must also pass spink.uploads.check_office_zip: the server never parses
+    evidence, but the colleague who opens it should not get a zip bomb.
+    """
     if file is None or not getattr(file, "name", ""):
         return
-    if file.size > EVIDENCE_MAX_BYTES:
-        raise ValidationError(
-            _("The file is too large: at most 10 MB is allowed."), code="file_too_large"
-        )
+    try:
+        uploads.check_size(file.size, EVIDENCE_MAX_BYTES)
+    except uploads.UploadRefused as refused:
+        raise ValidationError(refused.message, code=refused.code) from None
     extension = Path(file.name).suffix.lower()
     signatures = EVIDENCE_SIGNATURES.get(extension)
     if signatures is None:
@@ -47,3 +53,8 @@ def validate_evidence(file) -> None:
                 % {"extension": extension.lstrip(".").upper()},
                 code="file_content",
             )
+        if signatures == _ZIP:
+            try:
+                uploads.check_office_zip(file)
+            except uploads.UploadRefused as refused:
+                raise ValidationError(refused.message, code=refused.code) from None

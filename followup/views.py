@@ -38,6 +38,7 @@ from followup.forms import (
     DeepControlStartForm,
     FeedbackFilterForm,
     FeedbackForm,
+    FeedbackStepForm,
     OutcomeForm,
     ProposalDecisionForm,
     QuestionTemplateForm,
@@ -46,11 +47,20 @@ from followup.forms import (
     SiteVisitRecordForm,
     add_refusal,
 )
-from followup.models import Control, ControlCheck, DeepControl, Feedback, SiteVisit
+from followup.models import (
+    Control,
+    ControlCheck,
+    DeepControl,
+    Feedback,
+    QuestionTemplate,
+    SiteVisit,
+)
+from spink import concurrency
 from spink.accounts import access
 from spink.accounts.access import Capability
 from spink.accounts.views import require_capability
 from spink.errors import RuleViolation
+from spink.forms import create_once, made_by_this_form
 
 PAGE_SIZE = 50
 FOLLOWUP = Capability.RUN_FOLLOWUP
@@ -105,7 +115,11 @@ def control_list(request: HttpRequest) -> HttpResponse:
 def _prefill(request: HttpRequest, *names: str) -> dict:
     """Initial choices from the query string (?unit=12), so a page linked from a unit, a
     signal or feedback starts with it chosen; anything but a number is ignored."""
-    return {name: int(request.GET[name]) for name in names if request.GET.get(name, "").isdigit()}
+    return {
+        name: int(request.GET[name])
+        for name in names
+        if request.GET.get(name, "").isascii() and request.GET.get(name, "").isdigit()
+    }
 
 
 def _start_page(
@@ -117,15 +131,25 @@ def _start_page(
     template: str,
 ) -> HttpResponse:
     """A page that starts something (control, feedback, deep control, site visit) through a
-    service: the service's refusals land on the form (400); success goes to the new record."""
+    service: the service's refusals land on the form (400); success goes to the new record.
+    The same form posted twice starts one (spink.forms.create_once, keyed by `detail`)."""
+    if made := made_by_this_form(request.user, form, scope=detail):
+        return redirect(made)
     if request.method == "POST" and form.is_valid():
         try:
-            record = start(form.cleaned_data)
+            record, url = create_once(
+                request.user,
+                form,
+                scope=detail,
+                create=lambda: start(form.service_fields()),
+                url=lambda record: reverse(detail, args=[record.pk]),
+            )
         except REFUSALS as error:
             add_refusal(form, error)
         else:
-            messages.success(request, done)
-            return redirect(detail, pk=record.pk)
+            if record is not None:
+                messages.success(request, done)
+            return redirect(url)
     return render(request, template, {"form": form}, status=400 if form.errors else 200)
 
 
@@ -160,7 +184,9 @@ def _render_control(
         "control": control,
         "checks": checks,
         "pending": pending,
-        "decision_form": (decision_form or ControlDecisionForm()) if pending else None,
+        "decision_form": (decision_form or ControlDecisionForm(control=control))
+        if pending
+        else None,
         "history": _history(control),
     }
     return render(request, "followup/control_detail.html", context, status=status)
@@ -188,7 +214,10 @@ def control_check(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
                 result=form.cleaned_data["result"],
                 note=form.cleaned_data["note"],
                 evidence=form.cleaned_data["evidence"],
+                seen=form.seen_version,
             )
+        except concurrency.StaleEdit as error:
+            form.refuse_stale(error)  # the input stays, with the version saved now
         except REFUSALS as error:
             add_refusal(form, error)
         else:
@@ -229,12 +258,20 @@ def control_evidence(request: HttpRequest, pk: int, kind: str) -> FileResponse:
 def control_decide(request: HttpRequest, pk: int) -> HttpResponse:
     require_capability(request, FOLLOWUP)
     control = get_object_or_404(Control, pk=pk)
-    form = ControlDecisionForm(request.POST)
+    form = ControlDecisionForm(request.POST, control=control)
     if form.is_valid():
         try:
             services.decide_control(
-                request.user, control.pk, form.cleaned_data["decision"], form.cleaned_data["reason"]
+                request.user,
+                control.pk,
+                form.cleaned_data["decision"],
+                form.cleaned_data["reason"],
+                from_decision=form.seen_state,
             )
+        except concurrency.StaleEdit as error:
+            # Decided meanwhile: the page shows the decision (and no form), so say it above.
+            messages.error(request, str(error.message))
+            return _render_control(request, pk, status=400)
         except REFUSALS as error:
             add_refusal(form, error)
         else:
@@ -315,10 +352,13 @@ def _render_feedback(request: HttpRequest, pk: int, status: int = 200, **forms) 
         S = Feedback.Status
         context |= {
             "can_communicate": S.COMMUNICATED in actions,
-            "answer_form": (forms.get("answer_form") or AnswerForm())
+            "communicate_form": FeedbackStepForm(feedback=feedback),
+            "answer_form": (forms.get("answer_form") or AnswerForm(feedback=feedback))
             if S.ANSWERED in actions
             else None,
-            "close_form": (forms.get("close_form") or CloseForm()) if S.CLOSED in actions else None,
+            "close_form": (forms.get("close_form") or CloseForm(feedback=feedback))
+            if S.CLOSED in actions
+            else None,
             "refusal": forms.get("refusal"),
             "history": _history(feedback),
             "deep_controls": feedback.deep_controls.order_by("-created_at"),
@@ -331,17 +371,25 @@ def feedback_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _render_feedback(request, pk)
 
 
-def _feedback_step(request: HttpRequest, pk: int, step, form=None, form_name: str = "", done=""):
+def _feedback_step(request: HttpRequest, pk: int, step, form, form_name: str = "", done=""):
+    """A step of the feedback's handling. `form` carries the status the page showed; a step
+    over a status that moved on meanwhile is refused above the forms, the user's input kept
+    in the step's form (when the step is still possible)."""
     require_capability(request, FOLLOWUP)
     feedback = get_object_or_404(Feedback, pk=pk)
-    if form is None or form.is_valid():
+    if form.is_valid():
         try:
-            step(feedback, form.cleaned_data if form is not None else {})
+            step(feedback, form.cleaned_data, form.seen_state)
+        except concurrency.StaleEdit as error:
+            feedback.refresh_from_db()
+            form.show_current_state(feedback.status)
+            forms = {form_name: form} if form_name else {}
+            return _render_feedback(request, pk, status=400, refusal=error.message, **forms)
         except RuleViolation as error:
             # Shown above the forms: the refused step's own form may not be on the page.
             return _render_feedback(request, pk, status=400, refusal=error.message)
         except ValidationError as error:
-            if form is None:
+            if not form_name:
                 return _render_feedback(request, pk, status=400, refusal=error.messages[0])
             add_refusal(form, error)
         else:
@@ -356,7 +404,10 @@ def feedback_communicate(request: HttpRequest, pk: int) -> HttpResponse:
     return _feedback_step(
         request,
         pk,
-        lambda feedback, data: services.communicate_feedback(request.user, feedback.pk),
+        lambda feedback, data, seen: services.communicate_feedback(
+            request.user, feedback.pk, from_status=seen
+        ),
+        FeedbackStepForm(request.POST),
         done=_("The feedback is marked as communicated to the provider."),
     )
 
@@ -367,10 +418,10 @@ def feedback_answer(request: HttpRequest, pk: int) -> HttpResponse:
     return _feedback_step(
         request,
         pk,
-        lambda feedback, data: services.record_provider_answer(
-            request.user, feedback.pk, data["provider_answer"]
+        lambda feedback, data, seen: services.record_provider_answer(
+            request.user, feedback.pk, data["provider_answer"], from_status=seen
         ),
-        form=AnswerForm(request.POST),
+        AnswerForm(request.POST),
         form_name="answer_form",
         done=_("The provider's answer was recorded."),
     )
@@ -382,10 +433,10 @@ def feedback_close(request: HttpRequest, pk: int) -> HttpResponse:
     return _feedback_step(
         request,
         pk,
-        lambda feedback, data: services.close_feedback(
-            request.user, feedback.pk, data["closing_category"], data["note"]
+        lambda feedback, data, seen: services.close_feedback(
+            request.user, feedback.pk, data["closing_category"], data["note"], from_status=seen
         ),
-        form=CloseForm(request.POST),
+        CloseForm(request.POST),
         form_name="close_form",
         done=_("The feedback was closed."),
     )
@@ -443,9 +494,9 @@ def _render_deep_control(request: HttpRequest, pk: int, status: int = 200, **for
     }
     if is_open:
         context["details_form"] = forms.get("details_form") or DeepControlDetailsForm(
-            initial=_details_initial(deep_control)
+            initial=_details_initial(deep_control), version_of=deep_control
         )
-        context["outcome_form"] = forms.get("outcome_form") or OutcomeForm()
+        context["outcome_form"] = forms.get("outcome_form") or OutcomeForm(version_of=deep_control)
     return render(request, "followup/deep_control_detail.html", context, status=status)
 
 
@@ -455,15 +506,27 @@ def deep_control_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _render_deep_control(request, pk)
 
 
+def _refuse_stale_deep_control(request: HttpRequest, form, error) -> None:
+    """A stale save or decision: the refusal goes on the form, which keeps the input; once
+    the control is decided the page shows no forms, so it goes above the page instead."""
+    form.refuse_stale(error)
+    if DeepControl.objects.filter(pk=form.version_of.pk).exclude(outcome="").exists():
+        messages.error(request, str(error.message))
+
+
 @login_required
 @require_POST
 def deep_control_update(request: HttpRequest, pk: int) -> HttpResponse:
     require_capability(request, FOLLOWUP)
     deep_control = get_object_or_404(DeepControl, pk=pk)
-    form = DeepControlDetailsForm(request.POST)
+    form = DeepControlDetailsForm(request.POST, version_of=deep_control)
     if form.is_valid():
         try:
-            services.update_deep_control(request.user, deep_control.pk, **form.cleaned_data)
+            services.update_deep_control(
+                request.user, deep_control.pk, seen=form.seen_version, **form.service_fields()
+            )
+        except concurrency.StaleEdit as error:
+            _refuse_stale_deep_control(request, form, error)
         except REFUSALS as error:
             add_refusal(form, error)
         else:
@@ -477,7 +540,7 @@ def deep_control_update(request: HttpRequest, pk: int) -> HttpResponse:
 def deep_control_decide(request: HttpRequest, pk: int) -> HttpResponse:
     require_capability(request, FOLLOWUP)
     deep_control = get_object_or_404(DeepControl, pk=pk)
-    form = OutcomeForm(request.POST)
+    form = OutcomeForm(request.POST, version_of=deep_control)
     if form.is_valid():
         try:
             services.decide_deep_control(
@@ -485,7 +548,10 @@ def deep_control_decide(request: HttpRequest, pk: int) -> HttpResponse:
                 deep_control.pk,
                 form.cleaned_data["outcome"],
                 form.cleaned_data["reason"],
+                seen=form.seen_version,
             )
+        except concurrency.StaleEdit as error:
+            _refuse_stale_deep_control(request, form, error)
         except REFUSALS as error:
             add_refusal(form, error)
         else:
@@ -521,7 +587,7 @@ def _render_proposal(request: HttpRequest, pk: int, form=None, status: int = 200
     proposal = selectors.order_stop_proposal(pk)
     context = {"proposal": proposal}
     if not proposal.order_stop_decision:
-        context["form"] = form or ProposalDecisionForm()
+        context["form"] = form or ProposalDecisionForm(version_of=proposal)
     return render(request, "followup/proposal_detail.html", context, status=status)
 
 
@@ -536,13 +602,21 @@ def proposal_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def proposal_decide(request: HttpRequest, pk: int) -> HttpResponse:
     require_capability(request, Capability.DECIDE_ORDER_STOP)
     proposal = selectors.order_stop_proposal(pk)
-    form = ProposalDecisionForm(request.POST)
+    form = ProposalDecisionForm(request.POST, version_of=proposal)
     if form.is_valid():
         decide = form.cleaned_data["decision"] == DeepControl.OrderStopDecision.DECIDED
         try:
             services.decide_order_stop_proposal(
-                request.user, proposal.pk, decide=decide, reason=form.cleaned_data["reason"]
+                request.user,
+                proposal.pk,
+                decide=decide,
+                reason=form.cleaned_data["reason"],
+                seen=form.seen_version,
             )
+        except concurrency.StaleEdit as error:
+            # Decided meanwhile: the page shows the decision (and no form), so say it above.
+            messages.error(request, str(error.message))
+            return _render_proposal(request, pk, status=400)
         except REFUSALS as error:
             add_refusal(form, error)
         else:
@@ -627,6 +701,7 @@ def site_visit_record(request: HttpRequest, pk: int) -> HttpResponse:
         questions=selectors.visit_questions(visit),
         answers=answers,
         initial=initial,
+        version_of=visit,
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -637,7 +712,10 @@ def site_visit_record(request: HttpRequest, pk: int) -> HttpResponse:
                 answers=form.answers(),
                 assessment=form.cleaned_data["assessment"],
                 register_changes=form.cleaned_data["register_changes"],
+                seen=form.seen_version,
             )
+        except concurrency.StaleEdit as error:
+            form.refuse_stale(error)
         except REFUSALS as error:
             add_refusal(form, error)
         else:
@@ -676,10 +754,18 @@ def question_template_edit(request: HttpRequest, code: str) -> HttpResponse:
     require_capability(request, FOLLOWUP)
     service = get_object_or_404(Service, code=code)
     questions = selectors.template_questions(service.pk)
-    form = QuestionTemplateForm(request.POST or None, initial={"questions": "\n".join(questions)})
+    form = QuestionTemplateForm(
+        request.POST or None,
+        initial={"questions": "\n".join(questions)},
+        version_of=QuestionTemplate.objects.filter(service=service).first(),
+    )
     if request.method == "POST" and form.is_valid():
         try:
-            services.save_question_template(request.user, service, form.question_list())
+            services.save_question_template(
+                request.user, service, form.question_list(), seen=form.seen_version
+            )
+        except concurrency.StaleEdit as error:
+            form.refuse_stale(error)
         except REFUSALS as error:
             add_refusal(form, error)
         else:

@@ -1,29 +1,11 @@
-"""Read-only admin views. Person fields are left out entirely: administrators are not among
-those who may see a protected identity, and the admin is no place to browse person data."""
+"""Read-only admin views. Person fields never appear here, and what would point at a protected
+person is left off its records' pages (spink.admin_safety): administrators are not among those
+who may see a protected identity, and the admin is no place to browse person data."""
 
 from django.contrib import admin
 
 from placements.models import Deviation, PersonDataAccess, PlacementRequest, TimelineEvent
-
-PERSON_FIELDS = [
-    "person_identity_number",
-    "person_first_name",
-    "person_last_name",
-    "person_address",
-    "person_birth_date",
-    "person_key",
-]
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+from spink.admin_safety import ReadOnlyAdmin
 
 
 @admin.register(PlacementRequest)
@@ -40,22 +22,24 @@ class PlacementRequestAdmin(ReadOnlyAdmin):
     ]
     list_filter = ["status", "kind", "urgency", "team", "service"]
     search_fields = ["reference"]
-    exclude = PERSON_FIELDS
 
 
 @admin.register(TimelineEvent)
 class TimelineEventAdmin(ReadOnlyAdmin):
     list_display = ["request", "kind", "actor", "created_at"]
     list_filter = ["kind"]
+    list_select_related = ["request", "actor"]
 
 
 @admin.register(Deviation)
 class DeviationAdmin(ReadOnlyAdmin):
     list_display = ["request", "status", "created_at", "closed_at"]
     list_filter = ["status"]
+    list_select_related = ["request"]
 
 
 @admin.register(PersonDataAccess)
 class PersonDataAccessAdmin(ReadOnlyAdmin):
     list_display = ["request", "user", "channel", "at"]
     list_filter = ["channel"]
+    list_select_related = ["request", "user"]

@@ -1,8 +1,9 @@
 """CSV exports of the request lists, and the person shown in any list.
 
 An export has exactly the scope and filters of the page it comes from (the view passes the
-same queryset). It never carries an identity number or an address, and the person of a
-request with a protected identity is masked for everyone, its own social worker included.
+same queryset). It never carries an identity number or an address; the person of a request
+with a protected identity is masked for everyone, its own social worker included, and a
+person the user may not see (`access.may_see_person`) is not named.
 """
 
 from __future__ import annotations
@@ -18,16 +19,22 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from placements.models import PlacementRequest
+from spink.accounts import access
+from spink.accounts.models import User
 
 PROTECTED = gettext_lazy("Protected identity")
+NOT_SHOWN = gettext_lazy("Not shown")
 
 # Fields an export never reads: they stay in the database.
 NEVER_EXPORTED = ("person_identity_number", "person_address", "person_key", "needs")
 
 
-def list_person(request: PlacementRequest) -> str:
-    """The person as any list may show them: the name, or "protected identity"."""
-    return str(PROTECTED) if request.protected_identity else request.person_name
+def list_person(request: PlacementRequest, user: User) -> str:
+    """The person as a list may show them to `user`: the name, "protected identity", or "not
+    shown" where the user has no need to know who it is."""
+    if request.protected_identity:
+        return str(PROTECTED)
+    return request.person_name if access.may_see_person(user, request) else str(NOT_SHOWN)
 
 
 class _Echo:
@@ -50,7 +57,7 @@ def _date(value) -> str:
     return date_format(value, "Y-m-d")
 
 
-def _columns() -> list[tuple[str, Callable[[PlacementRequest], object]]]:
+def _columns(user: User) -> list[tuple[str, Callable[[PlacementRequest], object]]]:
     return [
         (_("Reference"), lambda r: r.reference),
         (_("Status"), lambda r: r.get_status_display()),
@@ -58,7 +65,7 @@ def _columns() -> list[tuple[str, Callable[[PlacementRequest], object]]]:
         (_("Request type"), lambda r: r.get_kind_display()),
         (_("Service"), lambda r: r.service.name),
         (_("Subcategory"), lambda r: r.subcategory.name if r.subcategory_id else ""),
-        (_("Person"), list_person),
+        (_("Person"), lambda r: list_person(r, user)),
         (_("Wanted start date"), lambda r: _date(r.wanted_start)),
         (_("Created"), lambda r: _date(r.created_at)),
         (_("Submitted"), lambda r: _date(r.submitted_at)),
@@ -72,16 +79,18 @@ def _columns() -> list[tuple[str, Callable[[PlacementRequest], object]]]:
     ]
 
 
-def _rows(requests: Iterator[PlacementRequest], language: str) -> Iterator[list[str]]:
+def _rows(requests: Iterator[PlacementRequest], language: str, user: User) -> Iterator[list[str]]:
     # The response streams after the view returned: keep the user's language for the labels.
     with translation.override(language):
-        columns = _columns()
+        columns = _columns(user)
         yield [str(title) for title, _value in columns]
         for request in requests:
             yield [_cell(value(request)) for _title, value in columns]
 
 
-def csv_response(requests: QuerySet[PlacementRequest], name: str) -> StreamingHttpResponse:
+def csv_response(
+    requests: QuerySet[PlacementRequest], name: str, *, user: User
+) -> StreamingHttpResponse:
     """Stream `requests` as a semicolon-separated UTF-8 CSV (what Swedish Excel opens)."""
     writer = csv.writer(_Echo(), delimiter=";")
     queryset = requests.defer(*NEVER_EXPORTED).iterator(chunk_size=2000)
@@ -89,7 +98,7 @@ def csv_response(requests: QuerySet[PlacementRequest], name: str) -> StreamingHt
 
     def lines() -> Iterator[str]:
         yield "\ufeff"
-        for row in _rows(queryset, language):
+        for row in _rows(queryset, language, user):
             yield writer.writerow(row)
 
     filename = f"{name}-{timezone.localdate():%Y-%m-%d}.csv"

@@ -18,8 +18,10 @@ from placements.models import (
     RequestStatus,
     Urgency,
 )
+from spink.accounts import access
 from spink.accounts.models import PlacementTeam, Role, User
 from spink.errors import RuleViolation
+from spink.forms import VersionedFormMixin
 
 
 class DateInput(forms.DateInput):
@@ -55,8 +57,15 @@ class SubcategoryField(forms.ModelChoiceField):
         return obj.name if self.narrowed else f"{obj.service.name}: {obj.name}"
 
 
-class RequestForm(forms.ModelForm):
-    """A social worker's draft. The fields are the ones services.create_request accepts."""
+class RequestForm(VersionedFormMixin, forms.ModelForm):
+    """A social worker's draft. The fields are the ones services.create_request accepts; the
+    form carries the version of the draft its author opened and the key of the rendered form
+    (spink.forms.VersionedFormMixin)."""
+
+    version_fields = services.REQUEST_FIELDS
+
+    def request_fields(self) -> dict:
+        return self.service_fields()
 
     FIELDSETS = [
         (
@@ -156,7 +165,7 @@ class RequestForm(forms.ModelForm):
         else:
             value = self.initial.get("service")
         value = str(getattr(value, "pk", value) or "")
-        return value if value.isdigit() else None
+        return value if value.isascii() and value.isdigit() else None
 
     def fieldsets(self):
         for legend, names in self.FIELDSETS:
@@ -283,7 +292,15 @@ class RecommendForm(forms.Form):
 # --- Lists -------------------------------------------------------------------------------------
 
 
+SCOPE_LABELS = {
+    access.RequestListScope.MINE: _("My requests"),
+    access.RequestListScope.ORG_UNIT: _("My organisation unit's requests"),
+    access.RequestListScope.ADMINISTRATION: _("The whole administration's requests"),
+}
+
+
 class RequestFilterForm(forms.Form):
+    scope = forms.ChoiceField(label=_("Show"), required=False)
     status = forms.ChoiceField(
         label=_("Status"), required=False, choices=[("", _("All statuses")), *RequestStatus.choices]
     )
@@ -295,7 +312,35 @@ class RequestFilterForm(forms.Form):
         empty_label=_("All services"),
     )
 
+    def __init__(self, data, *args, user: User, **kwargs):
+        self.user = user
+        super().__init__(data, *args, **kwargs)
+        if "scope" in self.fields:
+            self.scopes = access.request_list_scopes(user)
+            self.fields["scope"].choices = [
+                (scope.value, SCOPE_LABELS[scope]) for scope in self.scopes
+            ]
+            self.fields["scope"].initial = self.default_scope
+
+    @property
+    def default_scope(self) -> access.RequestListScope:
+        """Mine for a social worker; an administrator has no requests of their own."""
+        if access.is_administrator(self.user):
+            return self.scopes[-1]
+        return access.RequestListScope.MINE
+
+    @property
+    def chosen_scope(self) -> access.RequestListScope:
+        chosen = self.is_valid() and self.cleaned_data.get("scope")
+        return access.RequestListScope(chosen) if chosen else self.default_scope
+
+    @property
+    def chosen_scope_label(self):
+        return SCOPE_LABELS[self.chosen_scope]
+
     def filter(self, queryset):
+        if "scope" in self.fields:
+            queryset = queryset.filter(**access.request_list_filter(self.user, self.chosen_scope))
         if not self.is_valid():
             return queryset
         data = self.cleaned_data
@@ -310,6 +355,7 @@ QUEUE_STATUSES = [status for status in RequestStatus if status in OPEN_STATUSES]
 
 
 class QueueFilterForm(RequestFilterForm):
+    scope = None  # the queue is the team's, not the social worker's own
     team = forms.ChoiceField(label=_("Team"), choices=PlacementTeam.choices, required=False)
     urgency = forms.ChoiceField(
         label=_("Urgency"), required=False, choices=[("", _("All")), *Urgency.choices]
@@ -323,12 +369,11 @@ class QueueFilterForm(RequestFilterForm):
         if data is not None and not data.get("team"):
             data = data.copy()
             data["team"] = self.default_team
-        super().__init__(data, *args, **kwargs)
+        super().__init__(data, *args, user=user, **kwargs)
         self.fields["status"].choices = [
             ("", _("All open")),
             *[(s.value, s.label) for s in QUEUE_STATUSES],
         ]
-        self.user = user
 
     @property
     def chosen_team(self) -> str:

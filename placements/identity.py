@@ -15,7 +15,8 @@ from django.utils.translation import gettext_lazy as _
 
 from spink.luhn import luhn_valid
 
-_PERSONAL_NUMBER = re.compile(r"^(\d{2})?(\d{6})([-+]?)(\d{4})$")
+# ASCII digits: `\d` would also take the digits of other scripts (and store them).
+_PERSONAL_NUMBER = re.compile(r"^([0-9]{2})?([0-9]{6})([-+]?)([0-9]{4})$")
 _RESERVE_NUMBER = re.compile(r"^[0-9A-Za-z-]{6,13}$")
 
 

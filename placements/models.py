@@ -8,10 +8,13 @@ the people `spink.accounts.access.may_see_person` names.
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
 from django.db.models import Q
+from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+from simple_history.signals import pre_create_historical_record
 
 from spink.accounts.models import PlacementTeam, ScopeLookups
 
@@ -57,6 +60,33 @@ CLOSED_STATUSES = frozenset(
 # Submitted and not yet closed: what placement officers work on.
 OPEN_STATUSES = frozenset(
     {RequestStatus.SUBMITTED, RequestStatus.IN_MATCHING, RequestStatus.RECOMMENDED}
+)
+
+
+# Who the person is: shown only to those `access.may_see_person` names, never in lists,
+# exports, e-mails or the admin.
+PERSON_FIELDS = (
+    "person_identity_number",
+    "person_is_reserve_number",
+    "person_first_name",
+    "person_last_name",
+    "person_address",
+    "person_birth_date",
+    "person_gender",
+)
+# What would point at the person (quasi-identifiers and texts written about the case): hidden
+# together with the person from everyone who may not see the person.
+CASE_DETAIL_FIELDS = (
+    "needs",
+    "needs_co_morbidity",
+    "needs_protected_housing",
+    "needs_wheelchair_access",
+    "needs_pets",
+    "language",
+    "preferred_municipality",
+    "preferred_area",
+    "decision_reference",
+    "outcome_note",
 )
 
 
@@ -178,6 +208,9 @@ class PlacementRequest(models.Model):
     )
     placement_start = models.DateField(_("placement start"), null=True, blank=True, editable=False)
     outcome_note = models.TextField(_("outcome note"), blank=True, editable=False)
+    # Who changed what and when. The person of a protected identity is recorded masked
+    # (mask_protected_history), so the history is never a second place to find them.
+    history = HistoricalRecords(excluded_fields=["person_key"])
 
     scope_lookups = ScopeLookups("administration", "administration__municipality")
 
@@ -231,6 +264,22 @@ class PlacementRequest(models.Model):
         return self.social_worker_id
 
 
+@receiver(pre_create_historical_record)
+def mask_protected_history(sender, instance, history_instance, **kwargs) -> None:
+    """A protected person's identity and case details are not copied into the history: the
+    version records that something changed, never who the person is."""
+    if not isinstance(instance, PlacementRequest) or not instance.protected_identity:
+        return
+    for name in (*PERSON_FIELDS, *CASE_DETAIL_FIELDS):
+        field = PlacementRequest._meta.get_field(name)
+        if isinstance(field, models.BooleanField):
+            setattr(history_instance, field.attname, False)
+        elif field.null:
+            setattr(history_instance, field.attname, None)
+        else:
+            setattr(history_instance, field.attname, field.get_default())
+
+
 class Recommendation(models.Model):
     """A unit recommended to the social worker by a placement officer, with its daily price."""
 
@@ -254,6 +303,7 @@ class Recommendation(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     # Set by the notification task; makes re-running it harmless.
     notified_at = models.DateTimeField(null=True, blank=True, editable=False)
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -323,6 +373,18 @@ class TimelineEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValidationError(_("Timeline events cannot be deleted."))
+
+    @property
+    def changed_fields(self) -> list[str]:
+        """The names of the fields a draft edit changed (their values are not recorded)."""
+        names = self.data.get("fields") or [] if isinstance(self.data, dict) else []
+        labels = []
+        for name in names:
+            try:
+                labels.append(str(PlacementRequest._meta.get_field(name).verbose_name))
+            except FieldDoesNotExist:  # a field since removed keeps its code
+                labels.append(str(name))
+        return labels
 
 
 class Deviation(models.Model):

@@ -24,6 +24,7 @@ from placements.models import (
     RequestStatus,
     TimelineEvent,
 )
+from spink import concurrency, outbox
 from spink.accounts import access
 from spink.accounts.access import Capability
 from spink.accounts.models import PlacementTeam, Role, User
@@ -148,12 +149,23 @@ def create_request(actor: User, **fields: Any) -> PlacementRequest:
 
 
 @transaction.atomic
-def update_draft(actor: User, request_id: int, **fields: Any) -> PlacementRequest:
+def update_draft(
+    actor: User, request_id: int, *, seen: str | None = None, **fields: Any
+) -> PlacementRequest:
+    """Change a draft. `seen` is the version the author saw (a form's token or an If-Match
+    value): a save over someone else's later change is refused (concurrency.StaleEdit).
+    The timeline's event names the fields that changed, never their values."""
     request = _locked(request_id)
     rules.check_action("edit_draft", request, actor)
+    concurrency.check(request, REQUEST_FIELDS, seen=seen)
+    before = concurrency.snapshot(request, REQUEST_FIELDS)
     _apply_fields(request, fields)
+    after = concurrency.snapshot(request, REQUEST_FIELDS)
+    changed = [name for name in REQUEST_FIELDS if before[name] != after[name]]
+    if not changed:
+        return request
     request.save()
-    _event(request, K.UPDATED, actor)
+    _event(request, K.UPDATED, actor, fields=changed)
     return request
 
 
@@ -319,7 +331,8 @@ def send_recommendation(
     )
     from placements.tasks import notify_recommendation
 
-    transaction.on_commit(lambda: notify_recommendation.delay(recommendation.pk))
+    # Recorded with the recommendation, sent when the broker can take it (spink.outbox).
+    outbox.enqueue(notify_recommendation, recommendation.pk)
     return recommendation
 
 

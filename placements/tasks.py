@@ -12,16 +12,14 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from placements.models import Recommendation
+from spink.tasks import RETRY_ON_TRANSIENT_ERRORS
 
 
-@shared_task(
-    name="placements.notify_recommendation",
-    autoretry_for=(OSError,),
-    retry_backoff=True,
-    max_retries=5,
-)
+@shared_task(name="placements.notify_recommendation", **RETRY_ON_TRANSIENT_ERRORS)
 def notify_recommendation(recommendation_id: int) -> bool:
-    """Tell the social worker a recommendation arrived. Idempotent: sends at most once."""
+    """Tell the social worker a recommendation arrived. Idempotent: sends at most once (the
+    outbox may deliver the task twice; the row lock and notified_at make the second a no-op).
+    Tried again while the mail server or the database is away."""
     with transaction.atomic():
         recommendation = (
             Recommendation.objects.select_for_update(of=("self",))

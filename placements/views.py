@@ -38,10 +38,12 @@ from placements.forms import (
     add_refusal,
 )
 from placements.models import PlacementRequest
+from spink import concurrency
 from spink.accounts import access
 from spink.accounts.access import Capability
 from spink.accounts.views import require_capability
 from spink.errors import RuleViolation
+from spink.idempotency import keys as idempotency
 from spink.pagination import CappedPaginator
 
 PAGE_SIZE = 25
@@ -55,7 +57,7 @@ def _wants_results_only(request: HttpRequest) -> bool:
 
 def _with_row_data(page, user) -> None:
     for placement in page.object_list:
-        placement.list_person = exports.list_person(placement)
+        placement.list_person = exports.list_person(placement, user)
         placement.can_take = "take" in rules.available_actions(placement, user)
 
 
@@ -74,7 +76,7 @@ def _list_page(request, template, results_template, requests, context) -> HttpRe
 
 def _my_requests(request: HttpRequest) -> tuple[RequestFilterForm, Any]:
     require_capability(request, Capability.SUBMIT_PLACEMENT_REQUEST)
-    form = RequestFilterForm(request.GET)
+    form = RequestFilterForm(request.GET, user=request.user)
     requests = form.filter(selectors.visible_requests(request.user)).order_by("-created_at", "-pk")
     return form, requests
 
@@ -94,7 +96,7 @@ def request_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def request_list_export(request: HttpRequest):
     _form, requests = _my_requests(request)
-    return exports.csv_response(requests, "placeringsforfragningar")
+    return exports.csv_response(requests, "placeringsforfragningar", user=request.user)
 
 
 # --- Placement officer's queue -------------------------------------------------------------------
@@ -121,7 +123,7 @@ def work_queue(request: HttpRequest) -> HttpResponse:
 @login_required
 def work_queue_export(request: HttpRequest):
     form, requests = _queue(request)
-    return exports.csv_response(requests, f"arbetsko-{form.chosen_team}")
+    return exports.csv_response(requests, f"arbetsko-{form.chosen_team}", user=request.user)
 
 
 # --- Creating and editing a draft ----------------------------------------------------------------
@@ -129,13 +131,27 @@ def work_queue_export(request: HttpRequest):
 
 def _save_request(request: HttpRequest, form: RequestForm, placement=None) -> HttpResponse | None:
     """Save the draft (and submit it when asked); None when the form shows errors."""
+    fields = form.request_fields()
     try:
         if placement is None:
-            placement = services.create_request(request.user, **form.cleaned_data)
+            with idempotency.once(
+                actor=request.user, key=form.cleaned_data["form_key"], scope="placement-request"
+            ) as once:
+                if once.repeated:  # the same form posted again: the draft exists
+                    return redirect(once.previous_url or "placements:request-list")
+                placement = services.create_request(request.user, **fields)
+                once.made(reverse("placements:request-detail", args=[placement.pk]))
         else:
-            placement = services.update_draft(request.user, placement.pk, **form.cleaned_data)
+            placement = services.update_draft(
+                request.user, placement.pk, seen=form.cleaned_data["seen"] or None, **fields
+            )
     except ValidationError as error:
         add_refusal(form, error)
+        return None
+    except concurrency.StaleEdit as error:
+        form.add_error(None, str(error.message))
+        saved = selectors.visible_requests(request.user).get(pk=placement.pk)
+        form.show_saved_version(concurrency.seen_token(saved, services.REQUEST_FIELDS))
         return None
     except RuleViolation as error:
         form.add_error(None, str(error.message))
@@ -197,7 +213,7 @@ def subcategory_options(request: HttpRequest) -> HttpResponse:
     service = request.GET.get("service", "")
     subcategories = (
         Subcategory.objects.filter(service_id=service, is_active=True)
-        if service.isdigit()
+        if service.isascii() and service.isdigit()
         else Subcategory.objects.none()
     )
     return render(

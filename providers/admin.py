@@ -1,5 +1,4 @@
 from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
 
 from providers.models import (
     CorporateGroup,
@@ -10,10 +9,11 @@ from providers.models import (
     Unit,
     UnitEvent,
 )
+from spink.admin_safety import ReadOnlyAdmin, StrictHistoryAdmin
 
 
 @admin.register(CorporateGroup)
-class CorporateGroupAdmin(SimpleHistoryAdmin):
+class CorporateGroupAdmin(StrictHistoryAdmin):
     search_fields = ["name"]
 
 
@@ -23,7 +23,7 @@ class ProviderPersonInline(admin.TabularInline):
 
 
 @admin.register(Provider)
-class ProviderAdmin(SimpleHistoryAdmin):
+class ProviderAdmin(StrictHistoryAdmin):
     list_display = ["legal_name", "org_number", "legal_form", "corporate_group", "municipality"]
     list_filter = ["legal_form", "municipality"]
     search_fields = ["legal_name", "org_number"]
@@ -31,7 +31,7 @@ class ProviderAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Unit)
-class UnitAdmin(SimpleHistoryAdmin):
+class UnitAdmin(StrictHistoryAdmin):
     """Status and stops are read-only here: they change only through the register's services."""
 
     list_display = [
@@ -49,28 +49,19 @@ class UnitAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(FrameworkAgreement)
-class FrameworkAgreementAdmin(SimpleHistoryAdmin):
+class FrameworkAgreementAdmin(StrictHistoryAdmin):
     list_display = ["name", "reference", "area", "valid_from", "valid_to", "is_open"]
     filter_horizontal = ["services"]
 
 
 @admin.register(Permit)
-class PermitAdmin(SimpleHistoryAdmin):
+class PermitAdmin(StrictHistoryAdmin):
     list_display = ["permit_number", "unit", "valid_from", "valid_to", "revoked_on"]
     search_fields = ["permit_number", "unit__name"]
     raw_id_fields = ["unit"]
 
 
 @admin.register(UnitEvent)
-class UnitEventAdmin(admin.ModelAdmin):
+class UnitEventAdmin(ReadOnlyAdmin):
     list_display = ["unit", "kind", "from_status", "to_status", "actor", "created_at"]
     list_filter = ["kind"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

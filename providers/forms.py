@@ -9,8 +9,9 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from categories.models import OperatingForm, Service, Subcategory
-from providers import rules
+from providers import rules, services
 from providers.models import FrameworkAgreement, Provider, PublicationStatus, Unit
+from spink.forms import StateFormMixin, VersionedFormMixin, seen_state_field
 
 
 class DateInput(forms.DateInput):
@@ -47,15 +48,23 @@ def add_refusal(form: forms.Form, error: rules.RuleViolation | ValidationError) 
 # --- Status and stops ---------------------------------------------------------------------------
 
 
-class StatusForm(forms.Form):
+class StatusForm(StateFormMixin, forms.Form):
+    """A status change. It carries the status the page showed (`from_status`), so that of
+    two changes sent from pages showing the same status (publish in one tab, remove in
+    another) only the first is applied."""
+
     to_status = forms.ChoiceField(
         label=_("New status"), choices=PublicationStatus.choices, widget=forms.RadioSelect
     )
     reason = reason_field(_("Reason for the status change"))
+    from_status = seen_state_field()
 
     def __init__(self, *args, unit: Unit, **kwargs):
         kwargs.setdefault("prefix", "status")
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, seen_state=unit.status, **kwargs)
+        self.offer_transitions(unit)
+
+    def offer_transitions(self, unit: Unit) -> None:
         # Offer only the workflow's next steps; any status is accepted so that a stale or
         # forged choice is refused by the rules with their own message.
         self.fields["to_status"].widget.choices = [
@@ -63,78 +72,67 @@ class StatusForm(forms.Form):
         ]
 
 
-class StopForm(forms.Form):
+class StopForm(StateFormMixin, forms.Form):
+    """Decide or lift a stop; `from_stop` is whether the page showed one."""
+
+    state_field = "from_stop"
     stop = forms.TypedChoiceField(
         choices=[("1", "1"), ("0", "0")],
         coerce=lambda value: value == "1",
         widget=forms.HiddenInput,
     )
+    from_stop = forms.NullBooleanField(widget=forms.HiddenInput, required=False)
 
-    def __init__(self, *args, active: bool, **kwargs):
-        super().__init__(*args, **kwargs)
+    unit_field = ""  # the unit's flag of this kind of stop
+
+    def __init__(self, *args, unit: Unit, **kwargs):
+        active = getattr(unit, self.unit_field)
+        super().__init__(*args, seen_state=active, **kwargs)
         self.active = active
         self.fields["stop"].initial = "0" if active else "1"
 
+    def refuse_stale(self, error, unit: Unit) -> None:
+        """Decided or lifted meanwhile: keep the reason, offer the step from the state now."""
+        active = getattr(unit, self.unit_field)
+        super().refuse_stale(error, active)
+        self.active = active
+        self.data[self.add_prefix("stop")] = "0" if active else "1"
+
 
 class RecommendationStopForm(StopForm):
+    unit_field = "recommendation_stop"
     reason = reason_field(_("Reason for the recommendation stop decision"))
 
-    def __init__(self, *args, unit: Unit, **kwargs):
+    def __init__(self, *args, **kwargs):
         kwargs.setdefault("prefix", "recommendation")
-        super().__init__(*args, active=unit.recommendation_stop, **kwargs)
+        super().__init__(*args, **kwargs)
 
 
 class OrderStopForm(StopForm):
+    unit_field = "order_stop"
     reason = reason_field(_("Reason for the order stop decision"))
 
-    def __init__(self, *args, unit: Unit, **kwargs):
+    def __init__(self, *args, **kwargs):
         kwargs.setdefault("prefix", "order")
-        super().__init__(*args, active=unit.order_stop, **kwargs)
+        super().__init__(*args, **kwargs)
 
 
 # --- Providers, units and offerings -------------------------------------------------------------
 
 
-class ProviderForm(forms.ModelForm):
+class ProviderForm(VersionedFormMixin, forms.ModelForm):
+    """Carries the version of the provider it was opened on, and its own key when it
+    creates one (spink.forms)."""
+
     class Meta:
         model = Provider
-        fields = [
-            "legal_name",
-            "org_number",
-            "legal_form",
-            "corporate_group",
-            "municipality",
-            "contact_name",
-            "email",
-            "phone",
-            "street_address",
-            "postal_code",
-            "city",
-        ]
+        fields = services.PROVIDER_FIELDS
 
 
-class UnitForm(forms.ModelForm):
+class UnitForm(VersionedFormMixin, forms.ModelForm):
     class Meta:
         model = Unit
-        fields = [
-            "name",
-            "street_address",
-            "postal_code",
-            "city",
-            "municipality",
-            "description",
-            "age_min",
-            "age_max",
-            "gender",
-            "co_morbidity",
-            "protected_housing_suitable",
-            "wheelchair_accessible",
-            "pets_allowed",
-            "takes_eu_assignments",
-            "languages",
-            "places",
-            "available_places",
-        ]
+        fields = services.UNIT_FIELDS
         widgets = {"description": forms.Textarea(attrs={"rows": 4})}
 
     def clean(self):
@@ -175,10 +173,10 @@ class OfferingForm(forms.Form):
 # --- Framework agreements -----------------------------------------------------------------------
 
 
-class AgreementForm(forms.ModelForm):
+class AgreementForm(VersionedFormMixin, forms.ModelForm):
     class Meta:
         model = FrameworkAgreement
-        fields = ["name", "reference", "area", "services", "valid_from", "valid_to", "is_open"]
+        fields = services.AGREEMENT_FIELDS
         widgets = {
             "services": forms.CheckboxSelectMultiple,
             "valid_from": DateInput,

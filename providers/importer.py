@@ -41,6 +41,11 @@ All or nothing: every row is checked (the file's own consistency first, then eac
 applied in a savepoint of ONE transaction, so database conflicts are found too) and if any row
 fails, the transaction is rolled back and the report lists every error. A dry run does the
 same and always rolls back.
+
+Limits (spink/uploads.py): at most 10 MB and 10,000 rows below the header, empty rows
+included; rows of at most 256 columns and cells of at most 32,767 characters; an XLSX is
+inspected before openpyxl opens it (zip bomb, declared size, XML elements) and reading stops
+after uploads.PARSE_SECONDS. Any of these refuses the whole file with one file error.
 """
 
 from __future__ import annotations
@@ -75,11 +80,12 @@ from providers.models import (
     UnitService,
 )
 from providers.validators import normalise_org_number, validate_org_number
+from spink import uploads
 from spink.accounts.access import Capability
 from spink.accounts.models import Municipality, User
 
 MAX_ROWS = 10_000
-MAX_BYTES = 10 * 1024 * 1024
+MAX_BYTES = uploads.MAX_UPLOAD_BYTES
 XLSX_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # the old binary .xls format
 
@@ -241,59 +247,140 @@ def _is_empty(values: list[Cell]) -> bool:
     return all(value is None or str(value).strip() == "" for value in values)
 
 
-def read_table(content: bytes, filename: str) -> tuple[list[str], list[tuple[int, list[Cell]]]]:
+def read_table(
+    content: bytes, filename: str, *, deadline: uploads.Deadline | None = None
+) -> tuple[list[str], list[tuple[int, list[Cell]]]]:
     """Header and data rows (spreadsheet row number, cells) of a CSV or XLSX file."""
-    if not content.strip():
-        raise ImportFileError(_("The file is empty."))
-    if len(content) > MAX_BYTES:
-        raise ImportFileError(_too_large())
-    name = (filename or "").lower()
-    if content.startswith(OLE_MAGIC) or name.endswith(".xls"):
-        raise ImportFileError(_("Old .xls files cannot be read: save the file as .xlsx or CSV."))
-    if content.startswith(XLSX_MAGIC) or name.endswith((".xlsx", ".xlsm")):
-        rows = _xlsx_rows(content)
-    elif name.endswith((".csv", ".txt")) or "." not in name:
-        rows = _csv_rows(content)
-    else:
-        raise ImportFileError(_("Upload a CSV or XLSX file."))
     header: list[str] | None = None
     data: list[tuple[int, list[Cell]]] = []
-    for number, values in rows:
+    for number, values in iter_rows(content, filename, deadline=deadline):
         if _is_empty(values):
             continue
         if header is None:
             header = [("" if value is None else str(value)).strip() for value in values]
             continue
         data.append((number, values))
-        if len(data) > MAX_ROWS:
-            raise ImportFileError(
-                _("The file has more than %(max)s rows: split it into smaller files.")
-                % {"max": f"{MAX_ROWS:,}".replace(",", " ")}
-            )
     if header is None:
         raise ImportFileError(_("The file is empty."))
     return header, data
 
 
-def _xlsx_rows(content: bytes) -> Iterator[tuple[int, list[Cell]]]:
+def iter_rows(
+    content: bytes, filename: str, *, deadline: uploads.Deadline | None = None
+) -> Iterator[tuple[int, list[Cell]]]:
+    """Every row of the file as read, empty ones included, within the upload limits.
+
+    Refuses (ImportFileError) as soon as a limit is passed, so that a hostile file costs at
+    most MAX_ROWS + 1 rows of reading whatever it declares: more rows than that (the header
+    and empty rows count too), a row wider than uploads.MAX_COLUMNS, a cell longer than
+    uploads.MAX_CELL_CHARS, or reading beyond the deadline (uploads.PARSE_SECONDS).
+    """
+    deadline = deadline or uploads.Deadline()
+    if not content.strip():
+        raise ImportFileError(_("The file is empty."))
+    try:
+        uploads.check_size(len(content), MAX_BYTES)
+    except uploads.UploadRefused as refused:
+        raise ImportFileError(refused.message) from refused
+    name = (filename or "").lower()
+    if content.startswith(OLE_MAGIC) or name.endswith(".xls"):
+        raise ImportFileError(_("Old .xls files cannot be read: save the file as .xlsx or CSV."))
+    if content.startswith(XLSX_MAGIC) or name.endswith((".xlsx", ".xlsm")):
+        rows = _xlsx_rows(content, deadline)
+    elif name.endswith((".csv", ".txt")) or "." not in name:
+        rows = _csv_rows(content)
+    else:
+        raise ImportFileError(_("Upload a CSV or XLSX file."))
+    with contextlib.closing(rows):
+        for read, (number, values) in enumerate(rows, start=1):
+            if read > MAX_ROWS + 1:  # the header row is not one of the MAX_ROWS
+                raise ImportFileError(_too_many_rows())
+            try:
+                deadline.check()
+            except uploads.UploadRefused as refused:
+                raise ImportFileError(refused.message) from refused
+            if len(values) > uploads.MAX_COLUMNS:
+                raise ImportFileError(
+                    _("Row %(row)s has more than %(max)s columns: remove the columns not in use.")
+                    % {"row": number, "max": uploads.MAX_COLUMNS}
+                )
+            for value in values:
+                if isinstance(value, str) and len(value) > uploads.MAX_CELL_CHARS:
+                    raise ImportFileError(
+                        _("Row %(row)s has a cell of more than %(max)s characters.")
+                        % {"row": number, "max": _count(uploads.MAX_CELL_CHARS)}
+                    )
+            yield number, values
+
+
+def _too_many_rows() -> str:
+    return _(
+        "The file has more than %(max)s rows, empty rows included: split it into smaller files."
+    ) % {"max": _count(MAX_ROWS)}
+
+
+def _count(number: int) -> str:
+    return f"{number:,}".replace(",", " ")
+
+
+def _xlsx_rows(content: bytes, deadline: uploads.Deadline) -> Iterator[tuple[int, list[Cell]]]:
     import openpyxl
 
+    unreadable = _("The file could not be read as an Excel workbook (.xlsx).")
+    try:
+        uploads.check_office_zip(content, parsed=True, max_rows=MAX_ROWS + 1, deadline=deadline)
+    except uploads.UploadRefused as refused:
+        message = {"damaged": unreadable, "too_many_rows": _too_many_rows()}.get(
+            refused.code, refused.message
+        )
+        raise ImportFileError(message) from refused
     # openpyxl raises many kinds of errors for a damaged file, while opening or while reading.
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception as error:
-        raise ImportFileError(
-            _("The file could not be read as an Excel workbook (.xlsx).")
-        ) from error
+        raise ImportFileError(unreadable) from error
     try:
-        for number, values in enumerate(workbook.worksheets[0].iter_rows(values_only=True), 1):
-            yield number, list(values)
+        sheet = workbook.worksheets[0]
+        # The declared size is the file's own claim: with it, openpyxl pads every row to the
+        # declared width and makes up the declared rows. Without it, rows are what is there.
+        sheet.reset_dimensions()
+        for number, values in enumerate(sheet.iter_rows(values_only=True), 1):
+            row = list(values)
+            if len(row) <= uploads.MAX_COLUMNS:  # a wider row is refused by the caller
+                # Trailing empty cells (formatted, say) mean nothing; without them, rows that
+                # say the same compare equal, as when openpyxl padded every row.
+                while row and (
+                    row[-1] is None or (isinstance(row[-1], str) and not row[-1].strip())
+                ):
+                    row.pop()
+            yield number, row
     except Exception as error:
-        raise ImportFileError(
-            _("The file could not be read as an Excel workbook (.xlsx).")
-        ) from error
+        raise ImportFileError(unreadable) from error
     finally:
         workbook.close()
+
+
+class _RowTooLong(Exception):
+    pass
+
+
+class _BoundedLines:
+    """The text's lines for csv.reader, refusing a record (a quoted cell may span lines)
+    longer than uploads.MAX_ROW_CHARS before csv builds it."""
+
+    def __init__(self, text: str):
+        self._lines = iter(io.StringIO(text))
+        self.record_chars = 0
+
+    def __iter__(self) -> _BoundedLines:
+        return self
+
+    def __next__(self) -> str:
+        line = next(self._lines)
+        self.record_chars += len(line)
+        if self.record_chars > uploads.MAX_ROW_CHARS:
+            raise _RowTooLong
+        return line
 
 
 def _csv_rows(content: bytes) -> Iterator[tuple[int, list[Cell]]]:
@@ -306,16 +393,29 @@ def _csv_rows(content: bytes) -> Iterator[tuple[int, list[Cell]]]:
             text = content.decode("cp1252")  # what older Swedish Excel saves as CSV
         except UnicodeDecodeError as error:
             raise ImportFileError(_("The file's character encoding is not UTF-8.")) from error
-    first_line = text.lstrip().split("\n", 1)[0]
+    first_line = text.lstrip().split("\n", 1)[0][: uploads.MAX_ROW_CHARS]
     delimiter = max(";,\t", key=first_line.count)
-    try:
-        rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
-    except csv.Error as error:
-        raise ImportFileError(
-            _("The CSV file could not be read: %(error)s") % {"error": error}
-        ) from error
+    lines = _BoundedLines(text)
+    reader = csv.reader(lines, delimiter=delimiter)
     # Numbered by record, as a spreadsheet shows them (a quoted cell may span several lines).
-    yield from enumerate(rows, start=1)
+    number = 0
+    while True:
+        number += 1
+        try:
+            values = next(reader)
+        except StopIteration:
+            return
+        except _RowTooLong:
+            raise ImportFileError(
+                _("Row %(row)s is longer than %(max)s characters.")
+                % {"row": number, "max": _count(uploads.MAX_ROW_CHARS)}
+            ) from None
+        except csv.Error as error:
+            raise ImportFileError(
+                _("The CSV file could not be read: %(error)s") % {"error": error}
+            ) from error
+        lines.record_chars = 0
+        yield number, values
 
 
 def map_columns(header: list[str]) -> tuple[dict[str, int], dict[str, str], list[str]]:
@@ -1021,18 +1121,16 @@ class _Applier:
 # --- Entry points -----------------------------------------------------------------------------
 
 
-def _too_large() -> str:
-    return _("The file is larger than %(size)s MB.") % {"size": MAX_BYTES // (1024 * 1024)}
-
-
 def import_upload(
     agreement: FrameworkAgreement, upload: UploadedFile, *, actor: User | None, dry_run: bool
 ) -> ImportReport:
     """import_units for an uploaded file; one that is too large is refused without reading it."""
-    if upload.size is not None and upload.size > MAX_BYTES:
+    try:
+        uploads.check_size(upload.size, MAX_BYTES)
+    except uploads.UploadRefused as refused:
         services.require(actor, Capability.MANAGE_AGREEMENTS)
         return ImportReport(
-            agreement.reference, upload.name or "", dry_run, file_error=_too_large()
+            agreement.reference, upload.name or "", dry_run, file_error=refused.message
         )
     return import_units(agreement, upload.read(), upload.name or "", actor=actor, dry_run=dry_run)
 

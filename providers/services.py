@@ -25,11 +25,48 @@ from providers.models import (
     UnitService,
 )
 from providers.signals import unit_status_changed
+from spink import concurrency
 from spink.accounts import access
 from spink.accounts.access import Capability
 from spink.accounts.models import User
 
 logger = logging.getLogger(__name__)
+
+# The fields people edit, per record: the forms, the serializers and the version a form
+# carries (spink.concurrency) use these lists.
+PROVIDER_FIELDS = [
+    "legal_name",
+    "org_number",
+    "legal_form",
+    "corporate_group",
+    "municipality",
+    "contact_name",
+    "email",
+    "phone",
+    "street_address",
+    "postal_code",
+    "city",
+]
+UNIT_FIELDS = [
+    "name",
+    "street_address",
+    "postal_code",
+    "city",
+    "municipality",
+    "description",
+    "age_min",
+    "age_max",
+    "gender",
+    "co_morbidity",
+    "protected_housing_suitable",
+    "wheelchair_accessible",
+    "pets_allowed",
+    "takes_eu_assignments",
+    "languages",
+    "places",
+    "available_places",
+]
+AGREEMENT_FIELDS = ["name", "reference", "area", "services", "valid_from", "valid_to", "is_open"]
 
 
 def require(actor: User | None, capability: Capability) -> None:
@@ -116,11 +153,29 @@ def create_provider(
     return save_with_history(Provider(**fields), actor)
 
 
-def update_provider(actor: User, provider: Provider, **fields: Any) -> Provider:
-    require(actor, Capability.EDIT_REGISTER)
+def _update_locked(instance: Model, fields: dict[str, Any], version_fields, seen, actor) -> Model:
+    """Apply `fields` to the row read again under a lock, after checking that it is still
+    the version the caller saw (`seen`; None claims nothing). The caller's object gets the
+    applied values too."""
+    row = type(instance).objects.select_for_update().get(pk=instance.pk)
+    concurrency.check(row, version_fields, seen=seen)
     for name, value in fields.items():
-        setattr(provider, name, value)
-    return save_with_history(provider, actor)
+        setattr(row, name, value)
+    save_with_history(row, actor)
+    for name in fields:
+        setattr(instance, name, getattr(row, name))
+    return row
+
+
+@transaction.atomic
+def update_provider(
+    actor: User, provider: Provider, *, seen: str | None = None, **fields: Any
+) -> Provider:
+    """Change a provider. `seen` is the version the editor saw (a form's token or an
+    If-Match value): a save over someone else's later change is refused
+    (concurrency.StaleEdit)."""
+    require(actor, Capability.EDIT_REGISTER)
+    return _update_locked(provider, fields, PROVIDER_FIELDS, seen, actor)
 
 
 def create_unit(
@@ -131,13 +186,18 @@ def create_unit(
     return save_with_history(Unit(**fields), actor)
 
 
+@transaction.atomic
 def update_unit(
-    actor: User, unit: Unit, *, for_agreement: FrameworkAgreement | None = None, **fields: Any
+    actor: User,
+    unit: Unit,
+    *,
+    for_agreement: FrameworkAgreement | None = None,
+    seen: str | None = None,
+    **fields: Any,
 ) -> Unit:
+    """Change a unit's details (never its status or stops). `seen` as in update_provider."""
     _require_register_write(actor, for_agreement)
-    for name, value in fields.items():
-        setattr(unit, name, value)
-    return save_with_history(unit, actor)
+    return _update_locked(unit, fields, UNIT_FIELDS, seen, actor)
 
 
 def set_offering(
@@ -253,14 +313,19 @@ def change_status(
     reason: str,
     source: str = "",
     on: dt.date | None = None,
+    from_status: str | None = None,
 ) -> UnitEvent:
     """Move a unit through the publication workflow (rules.TRANSITIONS), with a reason.
 
+    `from_status` is the status the person's page showed: if the unit has moved on since
+    (someone else published or removed it), the change is refused (concurrency.StaleState)
+    rather than applied over a state they never saw. None claims nothing.
     Jobs (e.g. an IVO revocation) call this with actor=None and a `source`.
     """
     require(actor, Capability.EDIT_REGISTER)
     reason = _require_reason(reason)
     unit = _locked_unit(unit_id)
+    concurrency.check_state(unit, "status", seen=from_status)
     rules.check_transition(unit, to_status, on or timezone.localdate())
     from_status, unit.status = unit.status, to_status
     return _record(unit, actor, UnitEvent.Kind.STATUS, reason, source, from_status, to_status)
@@ -268,12 +333,22 @@ def change_status(
 
 @transaction.atomic
 def set_recommendation_stop(
-    unit_id: int, stop: bool, *, actor: User | None, reason: str, source: str = ""
+    unit_id: int,
+    stop: bool,
+    *,
+    actor: User | None,
+    reason: str,
+    source: str = "",
+    from_stop: bool | None = None,
 ) -> UnitEvent:
-    """Spink's quality & control team stops (or resumes) recommending a direct-procurement unit."""
+    """Spink's quality & control team stops (or resumes) recommending a direct-procurement unit.
+
+    `from_stop`: whether the person's page showed a recommendation stop (as from_status in
+    change_status)."""
     require(actor, Capability.EDIT_REGISTER)
     reason = _require_reason(reason)
     unit = _locked_unit(unit_id)
+    concurrency.check_state(unit, "recommendation_stop", seen=from_stop)
     rules.check_recommendation_stop(unit, stop)
     unit.recommendation_stop = stop
     kind = UnitEvent.Kind.RECOMMENDATION_STOP if stop else UnitEvent.Kind.RECOMMENDATION_STOP_LIFTED
@@ -281,13 +356,18 @@ def set_recommendation_stop(
 
 
 @transaction.atomic
-def set_order_stop(unit_id: int, stop: bool, *, actor: User, reason: str) -> UnitEvent:
-    """Procurement decides (or lifts) a temporary order stop on a framework unit."""
+def set_order_stop(
+    unit_id: int, stop: bool, *, actor: User, reason: str, from_stop: bool | None = None
+) -> UnitEvent:
+    """Procurement decides (or lifts) a temporary order stop on a framework unit.
+
+    `from_stop`: whether the person's page showed an order stop (as in change_status)."""
     if actor is None:
         raise PermissionDenied  # always a decision by a person in procurement
     require(actor, Capability.DECIDE_ORDER_STOP)
     reason = _require_reason(reason)
     unit = _locked_unit(unit_id)
+    concurrency.check_state(unit, "order_stop", seen=from_stop)
     rules.check_order_stop(unit, stop)
     unit.order_stop = stop
     kind = UnitEvent.Kind.ORDER_STOP if stop else UnitEvent.Kind.ORDER_STOP_LIFTED
@@ -297,8 +377,16 @@ def set_order_stop(unit_id: int, stop: bool, *, actor: User, reason: str) -> Uni
 # --- Framework agreements -----------------------------------------------------------------------
 
 
-def save_agreement(actor: User, agreement: FrameworkAgreement, services=None) -> FrameworkAgreement:
+@transaction.atomic
+def save_agreement(
+    actor: User, agreement: FrameworkAgreement, services=None, *, seen: str | None = None
+) -> FrameworkAgreement:
+    """Create or change an agreement (and the services it covers). A change is checked
+    against the version the editor saw (`seen`, as in update_provider), under a lock."""
     require(actor, Capability.MANAGE_AGREEMENTS)
+    if agreement.pk is not None:
+        row = FrameworkAgreement.objects.select_for_update().get(pk=agreement.pk)
+        concurrency.check(row, AGREEMENT_FIELDS, seen=seen)
     save_with_history(agreement, actor)
     if services is not None:
         agreement.services.set(services)

@@ -9,7 +9,8 @@ from django.utils.translation import gettext_lazy as _
 
 from spink.luhn import luhn_valid
 
-_ORG_NUMBER = re.compile(r"^(?:16)?(\d{6})-?(\d{4})$")
+# ASCII digits: `\d` would also take the digits of other scripts (and store them).
+_ORG_NUMBER = re.compile(r"^(?:16)?([0-9]{6})-?([0-9]{4})$")
 
 
 def normalise_org_number(value: str) -> str:

@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
@@ -35,9 +36,11 @@ from providers.forms import (
     add_refusal,
 )
 from providers.models import Permit, PublicationStatus, Unit, UnitService
+from spink import concurrency
 from spink.accounts import access
 from spink.accounts.access import Capability
 from spink.accounts.views import require_capability
+from spink.forms import create_once, made_by_this_form
 
 PAGE_SIZE = 50
 RESULTS_TARGET = "register-results"  # the id of the region htmx swaps on the register page
@@ -183,8 +186,17 @@ def unit_status(request: HttpRequest, pk: int) -> HttpResponse:
         to_status = form.cleaned_data["to_status"]
         try:
             services.change_status(
-                unit.pk, to_status, actor=request.user, reason=form.cleaned_data["reason"]
+                unit.pk,
+                to_status,
+                actor=request.user,
+                reason=form.cleaned_data["reason"],
+                from_status=form.seen_state,
             )
+        except concurrency.StaleEdit as error:
+            # The status moved on: keep the reason, offer the steps from the status now.
+            unit = _scoped_unit(request, pk)
+            form.refuse_stale(error, unit.status)
+            form.offer_transitions(unit)
         except (rules.RuleViolation, ValidationError) as error:
             add_refusal(form, error)
         else:
@@ -204,7 +216,15 @@ def _decide_stop(request, pk, *, capability, form_class, context_name, decide, d
     if form.is_valid():
         stop = form.cleaned_data["stop"]
         try:
-            decide(unit.pk, stop, actor=request.user, reason=form.cleaned_data["reason"])
+            decide(
+                unit.pk,
+                stop,
+                actor=request.user,
+                reason=form.cleaned_data["reason"],
+                from_stop=form.seen_state,
+            )
+        except concurrency.StaleEdit as error:
+            form.refuse_stale(error, _scoped_unit(request, pk))
         except (rules.RuleViolation, ValidationError) as error:
             add_refusal(form, error)
         else:
@@ -255,7 +275,11 @@ def unit_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = UnitForm(request.POST or None, instance=unit)
     if request.method == "POST" and form.is_valid():
         try:
-            services.update_unit(request.user, unit, **form.cleaned_data)
+            services.update_unit(
+                request.user, unit, seen=form.seen_version, **form.service_fields()
+            )
+        except concurrency.StaleEdit as error:
+            form.refuse_stale(error)  # the user's input stays, with the version saved now
         except ValidationError as error:
             add_refusal(form, error)
         else:
@@ -275,16 +299,27 @@ def unit_create(request: HttpRequest, pk: int) -> HttpResponse:
     require_capability(request, Capability.EDIT_REGISTER)
     provider = get_object_or_404(selectors.visible_providers(request.user), pk=pk)
     form = UnitForm(request.POST or None, initial={"municipality": provider.municipality_id})
+    if made := made_by_this_form(request.user, form, scope="unit"):
+        return redirect(made)  # the same form posted again: the unit exists
     if request.method == "POST" and form.is_valid():
         try:
-            unit = services.create_unit(request.user, provider=provider, **form.cleaned_data)
+            unit, url = create_once(
+                request.user,
+                form,
+                scope="unit",
+                create=lambda: services.create_unit(
+                    request.user, provider=provider, **form.service_fields()
+                ),
+                url=lambda unit: reverse("providers:unit-offerings", args=[unit.pk]),
+            )
         except ValidationError as error:
             add_refusal(form, error)
         else:
-            messages.success(
-                request, _("The unit was created as a draft. Add the services it offers.")
-            )
-            return redirect("providers:unit-offerings", pk=unit.pk)
+            if unit is not None:
+                messages.success(
+                    request, _("The unit was created as a draft. Add the services it offers.")
+                )
+            return redirect(url)
     status = 400 if form.errors else 200
     return render(
         request, "providers/unit_form.html", {"form": form, "provider": provider}, status=status
@@ -384,17 +419,32 @@ def _provider_form(request: HttpRequest, provider=None) -> HttpResponse:
     require_capability(request, Capability.EDIT_REGISTER)
     heading_name = provider.legal_name if provider else ""
     form = ProviderForm(request.POST or None, instance=provider)
+    if provider is None and (made := made_by_this_form(request.user, form, scope="provider")):
+        return redirect(made)  # the same form posted again: the provider exists
     if request.method == "POST" and form.is_valid():
         try:
             if provider is None:
-                provider = services.create_provider(request.user, **form.cleaned_data)
+                created, url = create_once(
+                    request.user,
+                    form,
+                    scope="provider",
+                    create=lambda: services.create_provider(request.user, **form.service_fields()),
+                    url=lambda made: reverse("providers:provider-detail", args=[made.pk]),
+                )
+                if created is None:  # the same form posted again: the provider exists
+                    return redirect(url)
             else:
-                services.update_provider(request.user, provider, **form.cleaned_data)
+                services.update_provider(
+                    request.user, provider, seen=form.seen_version, **form.service_fields()
+                )
+                url = reverse("providers:provider-detail", args=[provider.pk])
+        except concurrency.StaleEdit as error:
+            form.refuse_stale(error)
         except ValidationError as error:
             add_refusal(form, error)
         else:
             messages.success(request, _("The provider was saved."))
-            return redirect("providers:provider-detail", pk=provider.pk)
+            return redirect(url)
     status = 400 if form.errors else 200
     return render(
         request,
@@ -464,16 +514,39 @@ def _agreement_form(request: HttpRequest, agreement=None) -> HttpResponse:
     require_capability(request, Capability.MANAGE_AGREEMENTS)
     heading_name = agreement.name if agreement else ""
     form = AgreementForm(request.POST or None, instance=agreement)
+    if agreement is None and (made := made_by_this_form(request.user, form, scope="agreement")):
+        return redirect(made)  # the same form posted again: the agreement exists
     if request.method == "POST" and form.is_valid():
-        try:
-            agreement = services.save_agreement(
-                request.user, form.instance, services=form.cleaned_data["services"]
+
+        def save():
+            return services.save_agreement(
+                request.user,
+                form.instance,
+                services=form.cleaned_data["services"],
+                seen=form.seen_version,
             )
+
+        try:
+            if agreement is None:
+                saved, url = create_once(
+                    request.user,
+                    form,
+                    scope="agreement",
+                    create=save,
+                    url=lambda made: reverse("providers:agreement-detail", args=[made.pk]),
+                )
+                if saved is None:  # the same form posted again: the agreement exists
+                    return redirect(url)
+            else:
+                saved = save()
+                url = reverse("providers:agreement-detail", args=[saved.pk])
+        except concurrency.StaleEdit as error:
+            form.refuse_stale(error)
         except ValidationError as error:
             add_refusal(form, error)
         else:
             messages.success(request, _("The framework agreement was saved."))
-            return redirect("providers:agreement-detail", pk=agreement.pk)
+            return redirect(url)
     status = 400 if form.errors else 200
     return render(
         request,

@@ -11,6 +11,9 @@ import os
 # cores keep the cores busy.
 workers = int(os.environ.get("WEB_CONCURRENCY") or 2 * (os.cpu_count() or 1) + 1)
 accesslog = "-"
+# Path without the query string (%(U)s, not %(r)s): a search for a personal identity number
+# must not end up in the access log. No referer either, for the same reason.
+access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms "%(a)s"'
 
 
 def tune_gc() -> None:

@@ -11,6 +11,8 @@ from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from spink.unavailable import RETRY_AFTER_SECONDS
+
 logger = logging.getLogger(__name__)
 
 
@@ -19,8 +21,10 @@ def database_ok() -> bool:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             return cursor.fetchone() == (1,)
-    except Exception:  # any failure means "not healthy"; the reason goes to the log
-        logger.warning("health: database check failed", exc_info=True)
+    except Exception as exc:  # any failure means "not healthy"; the reason goes to the log
+        # The error's class only: an outage is expected, not a bug, so no traceback (as in
+        # spink/unavailable.py), and a message text could carry connection details.
+        logger.warning("health: database check failed (%s)", type(exc).__name__)
         return False
 
 
@@ -33,8 +37,8 @@ def broker_ok() -> bool:
             return bool(client.ping())
         finally:
             client.close()
-    except Exception:
-        logger.warning("health: broker check failed", exc_info=True)
+    except Exception as exc:
+        logger.warning("health: broker check failed (%s)", type(exc).__name__)
         return False
 
 
@@ -47,4 +51,10 @@ def healthz(request):
         "status": "ok" if healthy else "unavailable",
         "checks": {name: "ok" if ok else "down" for name, ok in checks.items()},
     }
-    return JsonResponse(body, status=200 if healthy else 503)
+    response = JsonResponse(body, status=200 if healthy else 503)
+    if not healthy:
+        # The same hint as every other 503 of an outage (spink/unavailable.py).
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        # The failed check is logged above as a WARNING; no ERROR line per probe as well.
+        response._has_been_logged = True  # type: ignore[attr-defined]
+    return response

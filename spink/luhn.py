@@ -3,7 +3,7 @@
 
 def luhn_valid(digits: str) -> bool:
     """True when the last digit of `digits` is the Luhn check digit of the others."""
-    if not digits.isdigit() or len(digits) < 2:
+    if not (digits.isascii() and digits.isdigit()) or len(digits) < 2:
         return False
     total = 0
     for position, char in enumerate(reversed(digits)):

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from django.core.paginator import Paginator
 from django.utils.functional import cached_property
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
+
+from spink.api import PageNumberPagination
 
 COUNT_CAP = 10_000
 

@@ -89,7 +89,7 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "spink.admin_safety.SpinkAdminConfig",  # django.contrib.admin under spink.admin_safety
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -108,6 +108,8 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "spink.accounts",
+    "spink.idempotency",
+    "spink.outbox",
     "categories",
     "providers",
     "placements",
@@ -117,11 +119,19 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Outermost after static files, so that error pages and redirects are covered too.
+    "spink.accounts.middleware.NoStoreMiddleware",
+    # 503 instead of 500 while the database or the broker is down (with handler500 in urls).
+    "spink.unavailable.ServiceUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "spink.middleware.SwedishByDefaultLocaleMiddleware",
+    # After the locale (its errors are in the request's language), before everything that
+    # reads the request: /api/ refuses NUL characters and oversized bodies, answers JSON.
+    "spink.middleware.ApiMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "spink.idempotency.middleware.IdempotencyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -201,7 +211,33 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
+# A task whose worker process dies (OOM killer, SIGKILL) goes back to the queue instead of
+# being acknowledged as failed. Tasks are idempotent, so running one again is safe, and the
+# monitoring runs count their attempts, so a task that kills its worker cannot loop.
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Every task has a hard time limit (the soft one raises inside the task a little earlier).
+CELERY_TASK_SOFT_TIME_LIMIT = 2 * 60
+CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 30
+# The longest task is a monitoring run (fetch, match, write): followup.tasks gives it these.
+MONITORING_SOFT_TIME_LIMIT = 5 * 60
+MONITORING_TIME_LIMIT = MONITORING_SOFT_TIME_LIMIT + 60
+# No task waits longer than this for a retry (a worker holds the waiting message unacked).
+TASK_RETRY_WAIT_MAX = 5 * 60
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # Redis hands a message its worker has not acknowledged to another worker after this long.
+    # It must outlast the longest retry wait plus the longest task, or a slow task would run
+    # twice; and no longer, for after a whole-worker crash its messages wait this long.
+    "visibility_timeout": TASK_RETRY_WAIT_MAX + MONITORING_TIME_LIMIT + 60,
+    # A web request never waits on the broker: connect once, briefly (kombu would otherwise
+    # retry for ~6 s), and give up on a broker that stops answering. Workers reconnect with
+    # their own settings (broker_connection_max_retries).
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
+    "max_retries": 0,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 2
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "Europe/Stockholm"
@@ -297,6 +333,24 @@ STORAGES = {
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / ".data" / "media"))
 MEDIA_URL = "/media/"
 
+# --- Uploads (limits in spink/uploads.py) --------------------------------------------------
+# The first handler stops storing a file beyond spink.uploads.MAX_UPLOAD_BYTES (10 MB, what
+# every form allows), so a huge upload is refused with a message instead of filling /tmp.
+FILE_UPLOAD_HANDLERS = [
+    "spink.uploads.SizeCappedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+# Files up to this stay in memory, larger ones go to a temporary file (Django's default).
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# The fields of a form or JSON body, files not counted: the longest texts are 10,000
+# characters, so 1 MB is far above any real request.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+# Django's default; a control covering many units posts one field per unit.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1_000
+# One evidence file per check on the control page, one file on the import page.
+DATA_UPLOAD_MAX_NUMBER_FILES = 20
+
 # --- Placement rules ---------------------------------------------------------------------
 # A direct-procurement daily price above this multiple of the median framework price for the
 # same service is flagged to the officer before a recommendation is sent.
@@ -330,16 +384,33 @@ EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(BASE_DIR / ".data" / "ma
 
 # --- REST API ----------------------------------------------------------------------------
 REST_FRAMEWORK = {
+    # Token first: a request without credentials answers 401 with `WWW-Authenticate: Token`.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "spink.api.TokenAuthentication",
+        "spink.api.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["spink.accounts.api.permissions.RolePermission"],
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    # spink.api's parsers refuse NUL characters, deep nesting and oversized bodies.
+    "DEFAULT_PARSER_CLASSES": [
+        "spink.api.JSONParser",
+        "spink.api.FormParser",
+        "spink.api.MultiPartParser",
+    ],
+    "DEFAULT_FILTER_BACKENDS": ["spink.api.FilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "spink.api.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Per address without credentials (and per address for failed token attempts), per user
+    # with them; counted in the cache, so per worker process (README, "REST API").
+    "DEFAULT_THROTTLE_CLASSES": [
+        "spink.api.AnonRateThrottle",
+        "spink.api.UserRateThrottle",
+    ],
     "DEFAULT_THROTTLE_RATES": {"anon": "60/min", "user": "1200/min"},
+    # Anonymous callers are told apart by address: the one the TLS proxy saw when Spink sits
+    # behind one (SECURE_PROXY_SSL_HEADER), else the peer's. X-Forwarded-For is not trusted
+    # otherwise, or anyone could escape the anonymous rate by making one up.
+    "NUM_PROXIES": 1 if env_bool("SECURE_PROXY_SSL_HEADER", False) else 0,
     "EXCEPTION_HANDLER": "spink.api.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
@@ -347,6 +418,19 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Placement requests, provider register and supplier follow-up.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and the docs describe the API to those who may use it: signed-in users.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    # Request bodies get components of their own (required strings non-empty, no read-only
+    # fields), so that the schema says what the API accepts as well as what it answers.
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Bodies are JSON; multipart/form-data is documented where a file is uploaded. (DRF's
+    # HTML-form encodings are still read, for the browsable API, but are not the API.)
+    "PARSER_WHITELIST": ["spink.api.JSONParser"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "spink.api.add_error_responses",
+        "spink.api.document_path_ids",
+    ],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

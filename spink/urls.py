@@ -45,5 +45,8 @@ urlpatterns = [
     path(settings.ADMIN_URL, admin.site.urls),
 ]
 
+# 503 rather than 500 when middleware meets a database/broker outage (spink/unavailable.py).
+handler500 = "spink.unavailable.server_error"
+
 admin.site.site_header = "Spink"
 admin.site.site_title = "Spink"

@@ -45,6 +45,15 @@ def _test_settings():
 
 
 @pytest.fixture(autouse=True)
+def _fresh_cache():
+    """The API's throttles count requests in the cache: each test starts with none counted,
+    so that the suite's many anonymous test requests do not add up to 429s."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _data_from_migrations(request):
     """Transactional tests end by emptying every table, taking the rows that migrations load
     (the service taxonomy) with them; put them back for each such test."""

@@ -1,15 +1,16 @@
 from rest_framework import serializers
 
 from categories.models import Service, Subcategory
+from spink.api import ModelSerializer
 
 
-class SubcategorySerializer(serializers.ModelSerializer):
+class SubcategorySerializer(ModelSerializer):
     class Meta:
         model = Subcategory
         fields = ["id", "code", "name_sv", "name_en"]
 
 
-class ServiceSerializer(serializers.ModelSerializer):
+class ServiceSerializer(ModelSerializer):
     area = serializers.SlugRelatedField(slug_field="code", read_only=True)
     operating_forms = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
     subcategories = SubcategorySerializer(many=True, read_only=True)

@@ -3,6 +3,7 @@ from rest_framework import viewsets
 
 from categories.api.serializers import ServiceSerializer
 from categories.models import Service, Subcategory
+from spink.api import ID_PATH_PATTERN
 
 
 class ServiceViewSet(viewsets.ReadOnlyModelViewSet):
@@ -19,3 +20,4 @@ class ServiceViewSet(viewsets.ReadOnlyModelViewSet):
     )
     filterset_fields = {"area__code": ["exact"]}
     pagination_class = None
+    lookup_value_regex = ID_PATH_PATTERN

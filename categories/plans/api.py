@@ -1,7 +1,13 @@
-"""REST API of the category plans: read the plans, and the KPI values with their status."""
+"""REST API of the category plans: read the plans, and the KPI values with their status.
+
+Like the pages, the API answers a user's own municipality's plans only (an administrator's:
+every municipality's); another municipality's plan answers 404.
+"""
 
 from __future__ import annotations
 
+from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -10,15 +16,16 @@ from categories.models import Activity, CategoryPlan, CouncilDecision, Goal, Kpi
 from categories.plans import selectors
 from spink.accounts.access import Capability
 from spink.accounts.api.permissions import RolePermission
+from spink.api import ID_PATH_PATTERN, ModelSerializer
 
 
-class ActivitySerializer(serializers.ModelSerializer):
+class ActivitySerializer(ModelSerializer):
     class Meta:
         model = Activity
         fields = ["id", "title", "description", "owner", "status", "start_date", "end_date"]
 
 
-class KpiSerializer(serializers.ModelSerializer):
+class KpiSerializer(ModelSerializer):
     class Meta:
         model = Kpi
         fields = [
@@ -33,7 +40,7 @@ class KpiSerializer(serializers.ModelSerializer):
         ]
 
 
-class StrategySerializer(serializers.ModelSerializer):
+class StrategySerializer(ModelSerializer):
     activities = ActivitySerializer(many=True, read_only=True)
     kpis = KpiSerializer(many=True, read_only=True)
 
@@ -42,7 +49,7 @@ class StrategySerializer(serializers.ModelSerializer):
         fields = ["id", "title", "description", "activities", "kpis"]
 
 
-class GoalSerializer(serializers.ModelSerializer):
+class GoalSerializer(ModelSerializer):
     strategies = StrategySerializer(many=True, read_only=True)
 
     class Meta:
@@ -50,18 +57,19 @@ class GoalSerializer(serializers.ModelSerializer):
         fields = ["id", "title", "description", "strategies"]
 
 
-class DecisionSerializer(serializers.ModelSerializer):
+class DecisionSerializer(ModelSerializer):
     class Meta:
         model = CouncilDecision
         fields = ["id", "decided_on", "decision", "decided_by"]
 
 
-class PlanSerializer(serializers.ModelSerializer):
+class PlanSerializer(ModelSerializer):
     area = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    municipality_name = serializers.CharField(source="municipality.name", read_only=True)
 
     class Meta:
         model = CategoryPlan
-        fields = ["id", "area", "year", "title", "adopted_on"]
+        fields = ["id", "municipality", "municipality_name", "area", "year", "title", "adopted_on"]
 
 
 class PlanDetailSerializer(PlanSerializer):
@@ -106,15 +114,19 @@ class CategoryPlanViewSet(viewsets.ReadOnlyModelViewSet):
 
     permission_classes = [RolePermission]
     required_capability = Capability.VIEW_CATEGORY_PLANS
-    queryset = CategoryPlan.objects.select_related("area").prefetch_related(
-        "goals__strategies__activities", "goals__strategies__kpis", "decisions"
-    )
-    filterset_fields = {"area__code": ["exact"], "year": ["exact"]}
+    lookup_value_regex = ID_PATH_PATTERN
+    filterset_fields = {"municipality": ["exact"], "area__code": ["exact"], "year": ["exact"]}
+
+    def get_queryset(self) -> QuerySet[CategoryPlan]:
+        return selectors.visible_plans(self.request.user).prefetch_related(
+            "goals__strategies__activities", "goals__strategies__kpis", "decisions"
+        )
 
     def get_serializer_class(self):
         return PlanSerializer if self.action == "list" else PlanDetailSerializer
 
-    @action(detail=True, methods=["get"])
+    @extend_schema(responses=KpiValueSerializer(many=True))
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def kpis(self, request, pk=None):
         """Each KPI of the plan with its latest value and status against target
         (met / not_met / no_data / information)."""

@@ -1,5 +1,5 @@
-"""Demo data: Kategoriplan Funktionsstöd 2026, from the plan adopted by the category council
-on 2025-12-15 (a selection of its goals, strategies, activities and KPIs). Idempotent."""
+"""Demo data: Göteborg's Kategoriplan Funktionsstöd 2026, from the plan adopted by the category
+council on 2025-12-15 (a selection of its goals, strategies, activities and KPIs). Idempotent."""
 
 from __future__ import annotations
 
@@ -21,6 +21,9 @@ from categories.models import (
     Service,
     Strategy,
 )
+from spink.accounts.models import Municipality
+
+GOTHENBURG = ("1480", "Göteborg")
 
 ANALYSIS = """Förvaltningen för funktionsstöd har arbetat med kategoristyrning sedan 2021 och den första kategoriplanen för funktionsstöd antogs i maj 2022. Planen revideras årligen. Kategoriplan Funktionsstöd fokuserar på insatserna bostad med särskild service för barn och vuxna, korttidsvistelse, korttidsboende SoL och boendestöd.
 
@@ -222,9 +225,16 @@ PLAN = [
 def seed() -> CategoryPlan | None:
     """Create the plan unless it exists; returns the new plan, or None when it was there."""
     area = CategoryArea.objects.filter(code="funktionsstod").first()
-    if area is None or CategoryPlan.objects.filter(area=area, year=2026).exists():
+    if area is None:
+        return None
+    # The plan is the City of Gothenburg's own document; the accounts demo creates the
+    # municipality, but the plan does not depend on being seeded after it.
+    code, name = GOTHENBURG
+    gothenburg, _created = Municipality.objects.get_or_create(code=code, defaults={"name": name})
+    if CategoryPlan.objects.filter(municipality=gothenburg, area=area, year=2026).exists():
         return None
     plan = CategoryPlan.objects.create(
+        municipality=gothenburg,
         area=area,
         year=2026,
         title="Kategoriplan Funktionsstöd 2026",

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -18,43 +19,90 @@ from categories.models import (
     Service,
     Strategy,
 )
+from categories.plans import services
 from categories.plans.kpis import Period
+from spink.accounts import access
+from spink.accounts.models import Municipality
+from spink.forms import StateFormMixin, VersionedFormMixin, seen_state_field
+
+if TYPE_CHECKING:
+    from spink.accounts.models import User
 
 
 class DateInput(forms.DateInput):
     input_type = "date"
 
 
-class PlanForm(forms.ModelForm):
+class PlanForm(VersionedFormMixin, forms.ModelForm):
+    """A plan belongs to a municipality. An administrator, who works for the whole region,
+    chooses it (their own municipality, if they have one, is proposed); everyone else writes
+    plans for their own municipality only and is never asked, as in the statistics filters.
+
+    Every plan form carries the version of the row it edits and its own key when it creates
+    one (spink.forms.VersionedFormMixin); services.save_form checks the version."""
+
     class Meta:
         model = CategoryPlan
-        fields = ["area", "year", "title", "current_state_analysis", "adopted_on"]
+        fields = ["municipality", "area", "year", "title", "current_state_analysis", "adopted_on"]
         widgets = {
             "adopted_on": DateInput,
             "current_state_analysis": forms.Textarea(attrs={"rows": 12}),
         }
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
+        if access.is_administrator(user):
+            self.fields["municipality"].queryset = Municipality.objects.order_by("name")
+            if self.instance.pk is None and user.municipality_id:
+                self.initial.setdefault("municipality", user.municipality_id)
+        else:
+            del self.fields["municipality"]
+            if self.instance.pk is None:
+                self.instance.municipality_id = user.municipality_id
         self.fields["area"].queryset = CategoryArea.objects.all()
         self.fields["year"].min_value = 2000
 
+    def clean(self):
+        cleaned = super().clean()
+        if "municipality" in self.fields:
+            # The model's unique constraint is checked by the form itself.
+            return cleaned
+        # Without the field Django skips the (municipality, area, year) constraint, and a
+        # duplicate would only surface as an IntegrityError on save: check it here.
+        municipality_id = self.instance.municipality_id
+        if municipality_id is None:
+            raise forms.ValidationError(
+                _("You belong to no municipality, so you cannot write a category plan.")
+            )
+        area, year = cleaned.get("area"), cleaned.get("year")
+        if (
+            area
+            and year
+            and CategoryPlan.objects.filter(municipality_id=municipality_id, area=area, year=year)
+            .exclude(pk=self.instance.pk)
+            .exists()
+        ):
+            self.add_error(
+                "year", _("Your municipality already has a plan for this area and year.")
+            )
+        return cleaned
 
-class GoalForm(forms.ModelForm):
+
+class GoalForm(VersionedFormMixin, forms.ModelForm):
     class Meta:
         model = Goal
         fields = ["title", "description", "position"]
         widgets = {"description": forms.Textarea(attrs={"rows": 4})}
 
 
-class StrategyForm(forms.ModelForm):
+class StrategyForm(VersionedFormMixin, forms.ModelForm):
     class Meta:
         model = Strategy
         fields = ["title", "description", "position"]
         widgets = {"description": forms.Textarea(attrs={"rows": 4})}
 
 
-class ActivityForm(forms.ModelForm):
+class ActivityForm(VersionedFormMixin, forms.ModelForm):
     class Meta:
         model = Activity
         fields = ["title", "description", "owner", "status", "start_date", "end_date", "position"]
@@ -72,11 +120,15 @@ class ActivityForm(forms.ModelForm):
         return cleaned
 
 
-class ActivityStatusForm(forms.Form):
+class ActivityStatusForm(StateFormMixin, forms.Form):
+    """An activity's status, changed from the plan's page; `from_status` is the status the
+    page showed."""
+
     status = forms.ChoiceField(label=_("Status"), choices=ActivityStatus.choices)
+    from_status = seen_state_field()
 
 
-class KpiForm(forms.ModelForm):
+class KpiForm(VersionedFormMixin, forms.ModelForm):
     class Meta:
         model = Kpi
         fields = [
@@ -134,12 +186,20 @@ class PeriodForm(forms.Form):
         return cls(*args, **kwargs)
 
 
-class MeasurementForm(PeriodForm):
+class MeasurementForm(VersionedFormMixin, PeriodForm):
+    """A manual KPI value for a period. `seen` carries the KPI's values as the page showed
+    them (services.measurements_seen), so that correcting a value someone else entered
+    meanwhile is refused; `form_key` makes a double post enter it once."""
+
     value = forms.DecimalField(label=_("Value"), max_digits=14, decimal_places=2)
     note = forms.CharField(label=_("Note"), max_length=300, required=False)
 
+    def __init__(self, *args, kpi: Kpi, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["seen"].initial = services.measurements_seen(kpi)
 
-class DecisionForm(forms.ModelForm):
+
+class DecisionForm(VersionedFormMixin, forms.ModelForm):
     class Meta:
         model = CouncilDecision
         fields = ["decided_on", "decision", "decided_by"]

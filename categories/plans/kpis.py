@@ -1,7 +1,8 @@
 """KPIs: status against target, and the KPIs computed from Spink's own data.
 
-Every computed value is aggregated in the database for one category area (or one service of
-it) and one period; `status` is the one function that judges a value against its target.
+Every computed value is aggregated in the database for one municipality, one category area (or
+one service of it) and one period — a plan's KPIs count its own municipality's requests only,
+as the statistics do; `status` is the one function that judges a value against its target.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from django.db.models import Count, F, FloatField, Func, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from categories.models import Kpi, KpiDirection, KpiSource, OperatingForm
+from categories.models import CategoryPlan, Kpi, KpiDirection, KpiSource, OperatingForm
 from spink.db import Percentile
 
 
@@ -74,20 +75,23 @@ def status(kpi: Kpi, value: Decimal | float | None) -> str:
 # --- Computed KPIs ----------------------------------------------------------------------------
 
 
-def _requests(area_id: int, service_id: int | None) -> QuerySet:
+def _requests(municipality_id: int, area_id: int, service_id: int | None) -> QuerySet:
     from placements.models import PlacementRequest
 
-    requests = PlacementRequest.objects.filter(service__area_id=area_id)
+    # The municipality through the administration, the same path the statistics count by.
+    requests = PlacementRequest.objects.filter(
+        administration__municipality_id=municipality_id, service__area_id=area_id
+    )
     if service_id is not None:
         requests = requests.filter(service_id=service_id)
     return requests
 
 
-def _placed(area_id: int, service_id: int | None, period: Period) -> QuerySet:
+def _placed(municipality_id: int, area_id: int, service_id: int | None, period: Period) -> QuerySet:
     from placements.models import RequestStatus
 
     start, end = period.bounds()
-    return _requests(area_id, service_id).filter(
+    return _requests(municipality_id, area_id, service_id).filter(
         status=RequestStatus.PLACED, closed_at__gte=start, closed_at__lt=end
     )
 
@@ -95,8 +99,10 @@ def _placed(area_id: int, service_id: int | None, period: Period) -> QuerySet:
 FORM = "chosen_recommendation__offering__operating_form__code"
 
 
-def _share(area_id: int, service_id: int | None, period: Period, form_code: str):
-    counts = _placed(area_id, service_id, period).aggregate(
+def _share(
+    municipality_id: int, area_id: int, service_id: int | None, period: Period, form_code: str
+) -> Decimal | None:
+    counts = _placed(municipality_id, area_id, service_id, period).aggregate(
         total=Count("pk"), matching=Count("pk", filter=Q(**{FORM: form_code}))
     )
     if not counts["total"]:
@@ -104,24 +110,36 @@ def _share(area_id: int, service_id: int | None, period: Period, form_code: str)
     return Decimal(100 * counts["matching"]) / counts["total"]
 
 
-def requests_submitted(area_id, service_id, period: Period) -> Decimal:
+def requests_submitted(
+    municipality_id: int, area_id: int, service_id: int | None, period: Period
+) -> Decimal:
     start, end = period.bounds()
     return Decimal(
-        _requests(area_id, service_id).filter(submitted_at__gte=start, submitted_at__lt=end).count()
+        _requests(municipality_id, area_id, service_id)
+        .filter(submitted_at__gte=start, submitted_at__lt=end)
+        .count()
     )
 
 
-def framework_share(area_id, service_id, period: Period):
-    return _share(area_id, service_id, period, OperatingForm.FRAMEWORK)
+def framework_share(
+    municipality_id: int, area_id: int, service_id: int | None, period: Period
+) -> Decimal | None:
+    return _share(municipality_id, area_id, service_id, period, OperatingForm.FRAMEWORK)
 
 
-def own_operation_share(area_id, service_id, period: Period):
-    return _share(area_id, service_id, period, OperatingForm.OWN)
+def own_operation_share(
+    municipality_id: int, area_id: int, service_id: int | None, period: Period
+) -> Decimal | None:
+    return _share(municipality_id, area_id, service_id, period, OperatingForm.OWN)
 
 
-def direct_procurements(area_id, service_id, period: Period) -> Decimal:
+def direct_procurements(
+    municipality_id: int, area_id: int, service_id: int | None, period: Period
+) -> Decimal:
     return Decimal(
-        _placed(area_id, service_id, period).filter(**{FORM: OperatingForm.DIRECT}).count()
+        _placed(municipality_id, area_id, service_id, period)
+        .filter(**{FORM: OperatingForm.DIRECT})
+        .count()
     )
 
 
@@ -130,11 +148,13 @@ class _EpochSeconds(Func):
     output_field = FloatField()
 
 
-def lead_time_hours(area_id, service_id, period: Period):
+def lead_time_hours(
+    municipality_id: int, area_id: int, service_id: int | None, period: Period
+) -> Decimal | None:
     """Median hours from submission to first recommendation, of requests submitted in the period."""
     start, end = period.bounds()
     median = (
-        _requests(area_id, service_id)
+        _requests(municipality_id, area_id, service_id)
         .filter(submitted_at__gte=start, submitted_at__lt=end, first_recommended_at__isnull=False)
         .aggregate(
             median=Percentile(_EpochSeconds(F("first_recommended_at") - F("submitted_at")), 0.5)
@@ -152,9 +172,10 @@ COMPUTATIONS = {
 }
 
 
-def compute(kpi: Kpi, area_id: int, period: Period) -> Decimal | None:
-    """The value of a computed KPI for a period, rounded to two decimals; None: no data."""
-    value = COMPUTATIONS[kpi.source](area_id, kpi.service_id, period)
+def compute(kpi: Kpi, plan: CategoryPlan, period: Period) -> Decimal | None:
+    """The value of a computed KPI of `plan` for a period, from the requests of the plan's
+    municipality and area, rounded to two decimals; None: no data."""
+    value = COMPUTATIONS[kpi.source](plan.municipality_id, plan.area_id, kpi.service_id, period)
     if value is None:
         return None
     return Decimal(value).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)

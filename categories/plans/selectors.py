@@ -1,9 +1,15 @@
-"""Reads for category plans: the plan tree, activity progress, KPI values, agreement facts."""
+"""Reads for category plans: the plan tree, activity progress, KPI values, agreement facts.
+
+A plan belongs to one municipality: every read of a plan, or of a part of it reached by its id,
+starts from the `visible_*` querysets here, so that a user of another municipality finds
+nothing (404, like a record that does not exist) and an administrator finds every plan.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.db.models import (
     Count,
@@ -21,6 +27,7 @@ from categories.models import (
     Activity,
     ActivityStatus,
     CategoryPlan,
+    Goal,
     Kpi,
     KpiMeasurement,
     OperatingForm,
@@ -29,15 +36,56 @@ from categories.models import (
 )
 from categories.plans import kpis as kpi_rules
 from categories.plans.kpis import Period
+from spink.accounts import access
+
+if TYPE_CHECKING:
+    from spink.accounts.models import User
 
 
-def plans(area_code: str | None = None, year: int | None = None) -> QuerySet[CategoryPlan]:
-    queryset = CategoryPlan.objects.select_related("area")
+def visible_plans(user: User) -> QuerySet[CategoryPlan]:
+    """The plans of the user's municipality; every plan for an administrator."""
+    return access.within_municipality(
+        user, CategoryPlan.objects.select_related("area", "municipality"), "municipality"
+    )
+
+
+def visible_goals(user: User) -> QuerySet[Goal]:
+    return access.within_municipality(
+        user, Goal.objects.select_related("plan__area"), "plan__municipality"
+    )
+
+
+def visible_strategies(user: User) -> QuerySet[Strategy]:
+    return access.within_municipality(
+        user, Strategy.objects.select_related("goal__plan__area"), "goal__plan__municipality"
+    )
+
+
+def visible_activities(user: User) -> QuerySet[Activity]:
+    return access.within_municipality(
+        user,
+        Activity.objects.select_related("strategy__goal__plan__area"),
+        "strategy__goal__plan__municipality",
+    )
+
+
+def visible_kpis(user: User) -> QuerySet[Kpi]:
+    return access.within_municipality(
+        user,
+        Kpi.objects.select_related("strategy__goal__plan__area"),
+        "strategy__goal__plan__municipality",
+    )
+
+
+def plans(
+    user: User, area_code: str | None = None, year: int | None = None
+) -> QuerySet[CategoryPlan]:
+    queryset = visible_plans(user)
     if area_code:
         queryset = queryset.filter(area__code=area_code)
     if year:
         queryset = queryset.filter(year=year)
-    return queryset.order_by("-year", "area__position")
+    return queryset.order_by("-year", "area__position", "municipality__name")
 
 
 @dataclass(frozen=True)
@@ -121,10 +169,12 @@ class AgreementFacts:
         return (Decimal(100 * self.external_placements) / self.placements).quantize(Decimal("1"))
 
 
-def framework_facts(area_id: int, period: Period) -> list[AgreementFacts]:
-    """Per service of the area: agreements in force during the period (how many, their span,
-    units on them) and the period's placements, how many bought on framework and externally.
-    Read from the register and the placements; nothing is typed in twice."""
+def framework_facts(plan: CategoryPlan, period: Period) -> list[AgreementFacts]:
+    """Per service of the plan's area: agreements in force during the period (how many, their
+    span, units on them) and the period's placements of the plan's municipality, how many
+    bought on framework and externally. The agreements are the region's (the register is
+    shared); the placements are the municipality's, as the plan's KPIs are. Read from the
+    register and the placements; nothing is typed in twice."""
     from placements.models import PlacementRequest, RequestStatus
     from providers.models import AgreementUnit, FrameworkAgreement
 
@@ -132,6 +182,7 @@ def framework_facts(area_id: int, period: Period) -> list[AgreementFacts]:
     in_force = Q(valid_from__lte=period.end, valid_to__gte=period.start)
     agreements = FrameworkAgreement.objects.filter(in_force, services=OuterRef("pk"))
     placed = PlacementRequest.objects.filter(
+        administration__municipality_id=plan.municipality_id,
         service=OuterRef("pk"),
         status=RequestStatus.PLACED,
         closed_at__gte=start,
@@ -159,7 +210,7 @@ def framework_facts(area_id: int, period: Period) -> list[AgreementFacts]:
         admitted_on__lte=period.end,
     ).filter(Q(ended_on__isnull=True) | Q(ended_on__gte=period.start))
     services = (
-        Service.objects.filter(area_id=area_id, is_active=True)
+        Service.objects.filter(area_id=plan.area_id, is_active=True)
         .annotate(
             n_agreements=count(agreements),
             n_units=Coalesce(

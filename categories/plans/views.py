@@ -1,4 +1,8 @@
-"""Pages of the category plans. Reads from selectors, writes through services."""
+"""Pages of the category plans. Reads from selectors, writes through services.
+
+Every plan, and every goal, strategy, activity and KPI reached by its id, is looked up in the
+user's municipality (`selectors.visible_*`): another municipality's answers 404.
+"""
 
 from __future__ import annotations
 
@@ -13,19 +17,14 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from categories.models import (
-    Activity,
-    CategoryArea,
-    CategoryPlan,
-    Goal,
-    Kpi,
-    Strategy,
-)
+from categories.models import CategoryArea, CategoryPlan
 from categories.plans import forms, selectors, services, text
 from categories.plans.kpis import Period
+from spink import concurrency
 from spink.accounts import access
 from spink.accounts.access import Capability
 from spink.accounts.views import require_capability
+from spink.forms import create_once, made_by_this_form
 
 VIEW = Capability.VIEW_CATEGORY_PLANS
 EDIT = Capability.EDIT_CATEGORY_PLANS
@@ -44,7 +43,7 @@ def plan_list(request: HttpRequest) -> HttpResponse:
         year = int(request.GET.get("year") or 0) or None
     except ValueError:
         year = None
-    plans = list(selectors.plans(area, year))
+    plans = list(selectors.plans(request.user, area, year))
     for plan in plans:
         plan.progress = selectors.activity_progress(plan)
     return render(
@@ -56,6 +55,8 @@ def plan_list(request: HttpRequest) -> HttpResponse:
             "area": area,
             "year": year or "",
             "can_edit": access.has_capability(request.user, EDIT),
+            # Only an administrator sees plans of more than one municipality.
+            "show_municipality": access.is_administrator(request.user),
         },
     )
 
@@ -63,7 +64,7 @@ def plan_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
     require_capability(request, VIEW)
-    plan = get_object_or_404(CategoryPlan.objects.select_related("area"), pk=pk)
+    plan = get_object_or_404(selectors.visible_plans(request.user), pk=pk)
     facts_period = Period.year(plan.year)
     return render(
         request,
@@ -75,7 +76,7 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "progress": selectors.activity_progress(plan),
             "kpis": selectors.plan_kpis(plan),
             "decisions": plan.decisions.all(),
-            "facts": selectors.framework_facts(plan.area_id, facts_period),
+            "facts": selectors.framework_facts(plan, facts_period),
             "facts_period": facts_period,
             "can_edit": access.has_capability(request.user, EDIT),
             "compute_form": forms.PeriodForm.for_year(plan.year, auto_id="compute_%s"),
@@ -85,19 +86,39 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _form_page(request, form, *, plan, title, cancel_url, save, success):
-    """Show `form`; on a valid POST call save(form) and redirect to success(result)."""
+    """Show `form`; on a valid POST call save(form) and redirect to success(result).
+
+    A form that creates a row makes it once however often it is posted (its key); a form
+    that edits one carries the version it was opened on, and a save over someone else's
+    later change is refused (400) with the user's input kept."""
+    status = 200
+    creating = form.instance.pk is None
+    scope = f"category-plans:{type(form.instance).__name__}"
+    if creating and (made := made_by_this_form(request.user, form, scope=scope)):
+        return redirect(made)  # the same form posted again: the row exists
     if request.method == "POST" and form.is_valid():
         try:
-            result = save(form)
+            if creating:
+                result, url = create_once(
+                    request.user, form, scope=scope, create=lambda: save(form), url=success
+                )
+            else:
+                result = save(form)
+                url = success(result)
+        except concurrency.StaleEdit as error:
+            form.refuse_stale(error)
+            status = 400
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(request, _("Saved."))
-            return redirect(success(result))
+            if result is not None:
+                messages.success(request, _("Saved."))
+            return redirect(url)
     return render(
         request,
         "categories/plans/form.html",
         {"form": form, "plan": plan, "title": title, "cancel_url": cancel_url},
+        status=status,
     )
 
 
@@ -108,14 +129,14 @@ def _data(request):
 @login_required
 def plan_create(request: HttpRequest) -> HttpResponse:
     require_capability(request, EDIT)
-    form = forms.PlanForm(_data(request), initial={"year": dt.date.today().year})
+    form = forms.PlanForm(_data(request), user=request.user, initial={"year": dt.date.today().year})
     return _form_page(
         request,
         form,
         plan=None,
         title=_("New category plan"),
         cancel_url=reverse("category_plans:plan-list"),
-        save=lambda f: services.save_form(request.user, f),
+        save=lambda f: services.save_form(request.user, f, seen=f.seen_version),
         success=_detail_url,
     )
 
@@ -123,14 +144,14 @@ def plan_create(request: HttpRequest) -> HttpResponse:
 @login_required
 def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
     require_capability(request, EDIT)
-    plan = get_object_or_404(CategoryPlan, pk=pk)
+    plan = get_object_or_404(selectors.visible_plans(request.user), pk=pk)
     return _form_page(
         request,
-        forms.PlanForm(_data(request), instance=plan),
+        forms.PlanForm(_data(request), user=request.user, instance=plan),
         plan=plan,
         title=_("Edit plan"),
         cancel_url=_detail_url(plan),
-        save=lambda f: services.save_form(request.user, f),
+        save=lambda f: services.save_form(request.user, f, seen=f.seen_version),
         success=_detail_url,
     )
 
@@ -145,7 +166,7 @@ def _child_page(request, form_class, *, instance, parent_field, parent, plan, ti
         plan=plan,
         title=title,
         cancel_url=_detail_url(plan),
-        save=lambda f: services.save_form(request.user, f),
+        save=lambda f: services.save_form(request.user, f, seen=f.seen_version),
         success=lambda obj: _detail_url(plan, f"{type(obj).__name__.lower()}-{obj.pk}"),
     )
 
@@ -153,7 +174,7 @@ def _child_page(request, form_class, *, instance, parent_field, parent, plan, ti
 @login_required
 def goal_create(request: HttpRequest, plan_pk: int) -> HttpResponse:
     require_capability(request, EDIT)
-    plan = get_object_or_404(CategoryPlan, pk=plan_pk)
+    plan = get_object_or_404(selectors.visible_plans(request.user), pk=plan_pk)
     return _child_page(
         request,
         forms.GoalForm,
@@ -168,7 +189,7 @@ def goal_create(request: HttpRequest, plan_pk: int) -> HttpResponse:
 @login_required
 def goal_edit(request: HttpRequest, pk: int) -> HttpResponse:
     require_capability(request, EDIT)
-    goal = get_object_or_404(Goal.objects.select_related("plan"), pk=pk)
+    goal = get_object_or_404(selectors.visible_goals(request.user), pk=pk)
     return _child_page(
         request,
         forms.GoalForm,
@@ -183,7 +204,7 @@ def goal_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def strategy_create(request: HttpRequest, goal_pk: int) -> HttpResponse:
     require_capability(request, EDIT)
-    goal = get_object_or_404(Goal.objects.select_related("plan"), pk=goal_pk)
+    goal = get_object_or_404(selectors.visible_goals(request.user), pk=goal_pk)
     return _child_page(
         request,
         forms.StrategyForm,
@@ -198,7 +219,7 @@ def strategy_create(request: HttpRequest, goal_pk: int) -> HttpResponse:
 @login_required
 def strategy_edit(request: HttpRequest, pk: int) -> HttpResponse:
     require_capability(request, EDIT)
-    strategy = get_object_or_404(Strategy.objects.select_related("goal__plan"), pk=pk)
+    strategy = get_object_or_404(selectors.visible_strategies(request.user), pk=pk)
     return _child_page(
         request,
         forms.StrategyForm,
@@ -213,7 +234,7 @@ def strategy_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def activity_create(request: HttpRequest, strategy_pk: int) -> HttpResponse:
     require_capability(request, EDIT)
-    strategy = get_object_or_404(Strategy.objects.select_related("goal__plan"), pk=strategy_pk)
+    strategy = get_object_or_404(selectors.visible_strategies(request.user), pk=strategy_pk)
     return _child_page(
         request,
         forms.ActivityForm,
@@ -228,7 +249,7 @@ def activity_create(request: HttpRequest, strategy_pk: int) -> HttpResponse:
 @login_required
 def activity_edit(request: HttpRequest, pk: int) -> HttpResponse:
     require_capability(request, EDIT)
-    activity = get_object_or_404(Activity.objects.select_related("strategy__goal__plan"), pk=pk)
+    activity = get_object_or_404(selectors.visible_activities(request.user), pk=pk)
     return _child_page(
         request,
         forms.ActivityForm,
@@ -244,14 +265,24 @@ def activity_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def activity_status(request: HttpRequest, pk: int) -> HttpResponse:
     require_capability(request, EDIT)
-    activity = get_object_or_404(Activity.objects.select_related("strategy__goal__plan"), pk=pk)
+    activity = get_object_or_404(selectors.visible_activities(request.user), pk=pk)
     form = forms.ActivityStatusForm(request.POST)
     if form.is_valid():
-        services.set_activity_status(request.user, activity.pk, form.cleaned_data["status"])
-        messages.success(
-            request,
-            _("Status of “%(activity)s” saved.") % {"activity": activity.title},
-        )
+        try:
+            services.set_activity_status(
+                request.user,
+                activity.pk,
+                form.cleaned_data["status"],
+                from_status=form.seen_state,
+            )
+        except concurrency.StaleEdit as error:
+            # The plan's page shows the status saved now, with the refusal above it.
+            messages.error(request, str(error.message))
+        else:
+            messages.success(
+                request,
+                _("Status of “%(activity)s” saved.") % {"activity": activity.title},
+            )
     else:
         messages.error(request, _("Choose a valid status."))
     return redirect(_detail_url(activity.strategy.goal.plan, f"activity-{activity.pk}"))
@@ -260,7 +291,7 @@ def activity_status(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def kpi_create(request: HttpRequest, strategy_pk: int) -> HttpResponse:
     require_capability(request, EDIT)
-    strategy = get_object_or_404(Strategy.objects.select_related("goal__plan"), pk=strategy_pk)
+    strategy = get_object_or_404(selectors.visible_strategies(request.user), pk=strategy_pk)
     plan = strategy.goal.plan
     return _child_page(
         request,
@@ -277,7 +308,7 @@ def kpi_create(request: HttpRequest, strategy_pk: int) -> HttpResponse:
 @login_required
 def kpi_edit(request: HttpRequest, pk: int) -> HttpResponse:
     require_capability(request, EDIT)
-    kpi = get_object_or_404(Kpi.objects.select_related("strategy__goal__plan"), pk=pk)
+    kpi = get_object_or_404(selectors.visible_kpis(request.user), pk=pk)
     plan = kpi.strategy.goal.plan
     return _child_page(
         request,
@@ -295,22 +326,39 @@ def kpi_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def kpi_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """A KPI's values over time, and (for manual KPIs) the form to enter one."""
     require_capability(request, VIEW)
-    kpi = get_object_or_404(Kpi.objects.select_related("strategy__goal__plan"), pk=pk)
+    kpi = get_object_or_404(selectors.visible_kpis(request.user), pk=pk)
     plan = kpi.strategy.goal.plan
     can_edit = access.has_capability(request.user, EDIT)
     form = None
+    status = 200
     if can_edit and not kpi.is_computed:
-        form = forms.MeasurementForm.for_year(plan.year, _data(request))
+        form = forms.MeasurementForm.for_year(plan.year, _data(request), kpi=kpi)
+        detail = reverse("category_plans:kpi-detail", args=[kpi.pk])
+        if made_by_this_form(request.user, form, scope="category-plans:kpi-value"):
+            return redirect(detail)  # the same value posted again: it is entered
         if request.method == "POST" and form.is_valid():
-            services.record_measurement(
-                request.user,
-                kpi,
-                form.period,
-                form.cleaned_data["value"],
-                form.cleaned_data["note"],
-            )
-            messages.success(request, _("Value saved."))
-            return redirect("category_plans:kpi-detail", pk=kpi.pk)
+            try:
+                create_once(
+                    request.user,
+                    form,
+                    scope="category-plans:kpi-value",
+                    create=lambda: services.record_measurement(
+                        request.user,
+                        kpi,
+                        form.period,
+                        form.cleaned_data["value"],
+                        form.cleaned_data["note"],
+                        seen=form.seen_version,
+                    ),
+                    url=lambda measurement: detail,
+                )
+            except concurrency.StaleEdit as error:
+                form.add_error(None, str(error.message))
+                form.show_saved_version(services.measurements_seen(kpi))
+                status = 400
+            else:
+                messages.success(request, _("Value saved."))
+                return redirect(detail)
     elif request.method == "POST":
         require_capability(request, EDIT)
     from categories.plans import kpis as kpi_rules
@@ -323,13 +371,14 @@ def kpi_detail(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         "categories/plans/kpi_detail.html",
         {"kpi": kpi, "plan": plan, "values": values, "form": form, "can_edit": can_edit},
+        status=status,
     )
 
 
 @login_required
 def decision_create(request: HttpRequest, plan_pk: int) -> HttpResponse:
     require_capability(request, EDIT)
-    plan = get_object_or_404(CategoryPlan, pk=plan_pk)
+    plan = get_object_or_404(selectors.visible_plans(request.user), pk=plan_pk)
     form = forms.DecisionForm(_data(request), initial={"decided_on": dt.date.today()})
     return _form_page(
         request,
@@ -346,7 +395,7 @@ def decision_create(request: HttpRequest, plan_pk: int) -> HttpResponse:
 @require_POST
 def compute(request: HttpRequest, pk: int) -> HttpResponse:
     require_capability(request, EDIT)
-    plan = get_object_or_404(CategoryPlan, pk=pk)
+    plan = get_object_or_404(selectors.visible_plans(request.user), pk=pk)
     form = forms.PeriodForm(request.POST)
     if form.is_valid():
         results = services.compute_kpis(plan, form.period)

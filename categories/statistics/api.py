@@ -1,13 +1,15 @@
 """Statistics API: the yearly request statistics and follow-up statistics as JSON.
 
 Same capability (VIEW_STATISTICS), scope and filters as the pages; bad parameters answer 400
-with field errors."""
+with field errors, like every other endpoint (spink.api)."""
 
 from __future__ import annotations
 
+from django import forms
 from django.utils import timezone
-from drf_spectacular.types import OpenApiTypes
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
@@ -18,17 +20,182 @@ from categories.statistics.forms import StatisticsFilterForm
 from categories.statistics.selectors import Comparison
 from spink.accounts import access
 from spink.accounts.access import Capability
+from spink.api import IdModelChoiceField, IntegerFormField, refuse_empty_parameters
 
 PARAMETERS = [
-    OpenApiParameter("year", int, required=True),
-    OpenApiParameter("municipality", int, description="Administrators only."),
-    OpenApiParameter("administration", int),
+    OpenApiParameter(
+        "year",
+        {"type": "integer", "minimum": selectors.MIN_YEAR, "maximum": selectors.MAX_YEAR},
+        required=True,
+    ),
+    OpenApiParameter(
+        "municipality", {"type": "integer", "minimum": 1}, description="Administrators only."
+    ),
+    OpenApiParameter("administration", {"type": "integer", "minimum": 1}),
 ]
 
 
 class CanViewStatistics(BasePermission):
     def has_permission(self, request, view) -> bool:
         return access.has_capability(request.user, Capability.VIEW_STATISTICS)
+
+
+def _form_errors(form: forms.Form) -> ValidationError:
+    """A form's errors in the API's shape: {"field": ["message", ...]}."""
+    return ValidationError(
+        {
+            ("non_field_errors" if name == "__all__" else name): list(errors)
+            for name, errors in form.errors.items()
+        }
+    )
+
+
+class ApiStatisticsFilterForm(StatisticsFilterForm):
+    """The pages' filters, with the API's strict numbers (a year and ids in ASCII digits)
+    and no empty parameters."""
+
+    def clean(self):
+        cleaned = super().clean()
+        refuse_empty_parameters(self)
+        return cleaned
+
+    def __init__(self, data, *, user, **kwargs):
+        super().__init__(data, user=user, **kwargs)
+        self.fields["year"] = IntegerFormField(
+            label=_("Year"), min_value=selectors.MIN_YEAR, max_value=selectors.MAX_YEAR
+        )
+        for name in ("municipality", "administration"):
+            if name in self.fields:
+                field = self.fields[name]
+                self.fields[name] = IdModelChoiceField(
+                    queryset=field.queryset, required=False, label=field.label
+                )
+
+
+class FollowupYearForm(forms.Form):
+    year = IntegerFormField(
+        label=_("Year"),
+        min_value=selectors.MIN_YEAR,
+        max_value=selectors.MAX_YEAR,
+        required=False,
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        refuse_empty_parameters(self)
+        return cleaned
+
+
+# --- Response documentation -------------------------------------------------------------------
+
+
+class CountsSerializer(serializers.Serializer):
+    previous = serializers.IntegerField(help_text="The year before.")
+    current = serializers.IntegerField(help_text="The year.")
+    difference = serializers.IntegerField()
+    percent = serializers.IntegerField(
+        allow_null=True, help_text="Change in per cent; null when the year before had none."
+    )
+
+
+class SubcategoryCountsSerializer(CountsSerializer):
+    name = serializers.CharField()
+
+
+class ServiceCountsSerializer(CountsSerializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    subcategories = SubcategoryCountsSerializer(many=True)
+
+
+class AreaCountsSerializer(CountsSerializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    services = ServiceCountsSerializer(many=True)
+
+
+class SummarySerializer(serializers.Serializer):
+    requests = serializers.IntegerField()
+    unique_persons = serializers.IntegerField()
+    requests_per_person = serializers.FloatField(allow_null=True)
+    placed = serializers.IntegerField()
+    not_placed = serializers.IntegerField()
+    withdrawn = serializers.IntegerField()
+    open = serializers.IntegerField()
+    lead_time_median_hours = serializers.FloatField(allow_null=True)
+    lead_time_p90_hours = serializers.FloatField(allow_null=True)
+    eu_assignments = serializers.IntegerField()
+
+
+class RequestStatisticsSerializer(serializers.Serializer):
+    year = serializers.IntegerField()
+    previous_year = serializers.IntegerField()
+    areas = AreaCountsSerializer(many=True)
+    total = CountsSerializer()
+    summary = SummarySerializer()
+
+
+class MonthCountsSerializer(CountsSerializer):
+    month = serializers.IntegerField(min_value=1, max_value=12)
+
+
+class MonthlyStatisticsSerializer(serializers.Serializer):
+    year = serializers.IntegerField()
+    previous_year = serializers.IntegerField()
+    months = MonthCountsSerializer(many=True)
+
+
+class AdministrationCountsSerializer(CountsSerializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    municipality = serializers.CharField(help_text="The municipality's name.")
+    unique_persons = serializers.IntegerField()
+    requests_per_person = serializers.FloatField(allow_null=True)
+
+
+class AdministrationStatisticsSerializer(serializers.Serializer):
+    year = serializers.IntegerField()
+    previous_year = serializers.IntegerField()
+    administrations = AdministrationCountsSerializer(many=True)
+
+
+class ControlPeriodSerializer(serializers.Serializer):
+    period = serializers.CharField()
+    controlled = serializers.IntegerField()
+    approved = serializers.IntegerField()
+    not_approved = serializers.IntegerField()
+    reasons = serializers.ListField(child=serializers.CharField())
+
+
+class FeedbackStatisticsSerializer(serializers.Serializer):
+    total = serializers.IntegerField()
+    per_category = serializers.DictField(child=serializers.IntegerField())
+    per_closing = serializers.DictField(child=serializers.IntegerField())
+
+
+class SiteVisitStatisticsSerializer(serializers.Serializer):
+    total = serializers.IntegerField()
+    per_area = serializers.DictField(child=serializers.IntegerField())
+    per_form = serializers.DictField(child=serializers.IntegerField())
+    joint = serializers.IntegerField()
+    appropriate = serializers.IntegerField()
+    not_appropriate = serializers.IntegerField()
+
+
+class FollowupStatisticsSerializer(serializers.Serializer):
+    year = serializers.IntegerField()
+    controls = ControlPeriodSerializer(many=True)
+    feedback = FeedbackStatisticsSerializer()
+    deep_controls = serializers.DictField(
+        child=serializers.IntegerField(), help_text="Decided deep controls per outcome."
+    )
+    site_visits = SiteVisitStatisticsSerializer()
+    signals = serializers.DictField(
+        child=serializers.IntegerField(), help_text="Signals raised per kind."
+    )
+
+
+# --- Views ------------------------------------------------------------------------------------
 
 
 def _counts(counts: Comparison) -> dict:
@@ -44,13 +211,13 @@ class StatisticsView(APIView):
     permission_classes = [CanViewStatistics]
 
     def filters(self, request):
-        form = StatisticsFilterForm(request.query_params, user=request.user)
+        form = ApiStatisticsFilterForm(request.query_params, user=request.user)
         if not form.is_valid():
-            raise ValidationError(form.errors.get_json_data())
+            raise _form_errors(form)
         return form.filters()
 
 
-@extend_schema(parameters=PARAMETERS, responses=OpenApiTypes.OBJECT)
+@extend_schema(parameters=PARAMETERS, responses=RequestStatisticsSerializer)
 class RequestStatisticsView(StatisticsView):
     """Requests per category area, service and subcategory, year vs previous year."""
 
@@ -99,7 +266,7 @@ class RequestStatisticsView(StatisticsView):
         )
 
 
-@extend_schema(parameters=PARAMETERS, responses=OpenApiTypes.OBJECT)
+@extend_schema(parameters=PARAMETERS, responses=MonthlyStatisticsSerializer)
 class MonthlyStatisticsView(StatisticsView):
     """Requests per month, year vs previous year."""
 
@@ -115,7 +282,7 @@ class MonthlyStatisticsView(StatisticsView):
         )
 
 
-@extend_schema(parameters=PARAMETERS, responses=OpenApiTypes.OBJECT)
+@extend_schema(parameters=PARAMETERS, responses=AdministrationStatisticsSerializer)
 class AdministrationStatisticsView(StatisticsView):
     """Requests and unique persons per administration."""
 
@@ -142,7 +309,14 @@ class AdministrationStatisticsView(StatisticsView):
 
 
 @extend_schema(
-    parameters=[OpenApiParameter("year", int, required=True)], responses=OpenApiTypes.OBJECT
+    parameters=[
+        OpenApiParameter(
+            "year",
+            {"type": "integer", "minimum": selectors.MIN_YEAR, "maximum": selectors.MAX_YEAR},
+            description="The current year when left out.",
+        )
+    ],
+    responses=FollowupStatisticsSerializer,
 )
 class FollowupStatisticsView(APIView):
     """Controls, feedback, deep controls, site visits and signals of a year (regional)."""
@@ -150,10 +324,10 @@ class FollowupStatisticsView(APIView):
     permission_classes = [CanViewStatistics]
 
     def get(self, request):
-        raw = request.query_params.get("year", str(timezone.localdate().year))
-        if not raw.isdigit() or not selectors.MIN_YEAR <= int(raw) <= selectors.MAX_YEAR:
-            raise ValidationError({"year": ["Enter a year between 2000 and 2100."]})
-        year = int(raw)
+        form = FollowupYearForm(request.query_params)
+        if not form.is_valid():
+            raise _form_errors(form)
+        year = form.cleaned_data["year"] or timezone.localdate().year
         data = selectors.followup_statistics(year)
         return Response(
             {

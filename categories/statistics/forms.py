@@ -42,7 +42,9 @@ class StatisticsFilterForm(forms.Form):
             this_year = timezone.localdate().year
             choices = sorted({*years, this_year}, reverse=True)
             chosen = (data or {}).get("year")
-            if chosen and str(chosen).isdigit() and int(chosen) not in choices:
+            chosen = str(chosen or "")
+            # "²".isdigit() is true, but int("²") fails: ASCII digits only.
+            if chosen.isascii() and chosen.isdigit() and int(chosen) not in choices:
                 choices = sorted({*choices, int(chosen)}, reverse=True)
             self.fields["year"].widget = forms.Select(choices=[(y, y) for y in choices])
 

@@ -15,11 +15,19 @@ from followup.models import MonitoringRun, MonitoringSource, Severity, Signal
 from followup.monitoring import selectors, services
 from providers.models import Provider, Unit
 from spink.accounts.access import Capability
+from spink.api import (
+    ID_PATH_PATTERN,
+    CharField,
+    FilterSet,
+    IdFilter,
+    IdRelatedField,
+    ModelSerializer,
+)
 
 # --- Serializers ----------------------------------------------------------------------------------
 
 
-class _ProviderBriefSerializer(serializers.ModelSerializer):
+class _ProviderBriefSerializer(ModelSerializer):
     class Meta:
         model = Provider
         fields = ["id", "legal_name", "org_number"]
@@ -27,7 +35,7 @@ class _ProviderBriefSerializer(serializers.ModelSerializer):
         ref_name = "SignalProvider"
 
 
-class _UnitBriefSerializer(serializers.ModelSerializer):
+class _UnitBriefSerializer(ModelSerializer):
     class Meta:
         model = Unit
         fields = ["id", "name", "status"]
@@ -35,10 +43,10 @@ class _UnitBriefSerializer(serializers.ModelSerializer):
         ref_name = "SignalUnit"
 
 
-class SignalSerializer(serializers.ModelSerializer):
+class SignalSerializer(ModelSerializer):
     provider = _ProviderBriefSerializer(read_only=True, allow_null=True)
     unit = _UnitBriefSerializer(read_only=True, allow_null=True)
-    source_name = serializers.CharField(source="source.name", read_only=True, default=None)
+    source_name = CharField(source="source.name", read_only=True, default=None)
 
     class Meta:
         model = Signal
@@ -56,6 +64,9 @@ class SignalSerializer(serializers.ModelSerializer):
             "source_name",
             "run",
             "handled_by",
+            "taken_by",
+            "taken_at",
+            "closed_by",
             "created_at",
             "closed_at",
             "closing_note",
@@ -65,18 +76,18 @@ class SignalSerializer(serializers.ModelSerializer):
 
 class CloseSignalSerializer(serializers.Serializer):
     # Not required here: the service refuses an empty note with its own message.
-    note = serializers.CharField(
+    note = CharField(
         required=False, allow_blank=True, default="", max_length=4000, help_text="What was done."
     )
 
 
 class SkippedRecordSerializer(serializers.Serializer):
-    ref = serializers.CharField(help_text="Where the record is in the source.")
-    reason = serializers.CharField()
+    ref = CharField(help_text="Where the record is in the source.")
+    reason = CharField()
 
 
-class MonitoringRunSerializer(serializers.ModelSerializer):
-    source_name = serializers.CharField(source="source.name", read_only=True)
+class MonitoringRunSerializer(ModelSerializer):
+    source_name = CharField(source="source.name", read_only=True)
     skipped = SkippedRecordSerializer(many=True, read_only=True)
 
     class Meta:
@@ -100,26 +111,26 @@ class MonitoringRunSerializer(serializers.ModelSerializer):
 
 
 class RunRequestSerializer(serializers.Serializer):
-    source = serializers.PrimaryKeyRelatedField(queryset=MonitoringSource.objects.all())
+    source = IdRelatedField(queryset=MonitoringSource.objects.all())
 
 
 # --- Filters --------------------------------------------------------------------------------------
 
 
-class SignalApiFilter(django_filters.FilterSet):
+class SignalApiFilter(FilterSet):
     kind = django_filters.ChoiceFilter(choices=Signal.Kind.choices)
     status = django_filters.ChoiceFilter(choices=Signal.Status.choices)
     severity = django_filters.ChoiceFilter(choices=Severity.choices)
-    provider = django_filters.NumberFilter(field_name="provider_id", help_text="Provider ID.")
-    unit = django_filters.NumberFilter(field_name="unit_id", help_text="Unit ID.")
+    provider = IdFilter(field_name="provider_id", help_text="Provider ID.")
+    unit = IdFilter(field_name="unit_id", help_text="Unit ID.")
 
     class Meta:
         model = Signal
         fields = ["kind", "status", "severity", "provider", "unit"]
 
 
-class RunApiFilter(django_filters.FilterSet):
-    source = django_filters.NumberFilter(field_name="source_id", help_text="Source ID.")
+class RunApiFilter(FilterSet):
+    source = IdFilter(field_name="source_id", help_text="Source ID.")
     status = django_filters.ChoiceFilter(choices=MonitoringRun.Status.choices)
 
     class Meta:
@@ -153,7 +164,7 @@ class SignalViewSet(
 
     serializer_class = SignalSerializer
     filterset_class = SignalApiFilter
-    lookup_value_regex = r"\d+"
+    lookup_value_regex = ID_PATH_PATTERN
 
     def get_queryset(self):
         return selectors.signals()
@@ -205,7 +216,7 @@ class MonitoringRunViewSet(
 ):
     serializer_class = MonitoringRunSerializer
     filterset_class = RunApiFilter
-    lookup_value_regex = r"\d+"
+    lookup_value_regex = ID_PATH_PATTERN
 
     def get_queryset(self):
         return selectors.runs()

@@ -23,13 +23,14 @@ from followup.models import (
 from placements.models import PlacementRequest
 from providers.models import Provider, Unit
 from spink.accounts.models import PlacementTeam
+from spink.api import BooleanField, CharField, IdRelatedField, ModelSerializer
 
 
 def _user(serializer: serializers.Serializer):
     return serializer.context["request"].user
 
 
-class ProviderBriefSerializer(serializers.ModelSerializer):
+class ProviderBriefSerializer(ModelSerializer):
     class Meta:
         model = Provider
         fields = ["id", "legal_name", "org_number", "legal_form"]
@@ -37,8 +38,8 @@ class ProviderBriefSerializer(serializers.ModelSerializer):
         ref_name = "FollowupProvider"
 
 
-class UnitBriefSerializer(serializers.ModelSerializer):
-    provider = serializers.CharField(source="provider.legal_name", read_only=True)
+class UnitBriefSerializer(ModelSerializer):
+    provider = CharField(source="provider.legal_name", read_only=True)
 
     class Meta:
         model = Unit
@@ -47,13 +48,13 @@ class UnitBriefSerializer(serializers.ModelSerializer):
         ref_name = "FollowupUnit"
 
 
-REASON = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000)
+REASON = CharField(required=False, allow_blank=True, default="", max_length=4000)
 
 
 # --- Controls --------------------------------------------------------------------------------
 
 
-class ControlCheckSerializer(serializers.ModelSerializer):
+class ControlCheckSerializer(ModelSerializer):
     evidence_name = serializers.SerializerMethodField()
 
     class Meta:
@@ -66,7 +67,7 @@ class ControlCheckSerializer(serializers.ModelSerializer):
         return check.evidence.name.rsplit("/", 1)[-1] if check.evidence else ""
 
 
-class ControlSerializer(serializers.ModelSerializer):
+class ControlSerializer(ModelSerializer):
     provider = ProviderBriefSerializer(read_only=True)
     checks = ControlCheckSerializer(many=True, read_only=True)
 
@@ -88,8 +89,8 @@ class ControlSerializer(serializers.ModelSerializer):
 
 
 class ControlStartSerializer(serializers.Serializer):
-    provider = serializers.PrimaryKeyRelatedField(queryset=Provider.objects.all())
-    units = serializers.PrimaryKeyRelatedField(
+    provider = IdRelatedField(queryset=Provider.objects.all())
+    units = IdRelatedField(
         queryset=Unit.objects.all(),
         many=True,
         required=False,
@@ -101,7 +102,7 @@ class CheckRecordSerializer(serializers.Serializer):
     result = serializers.ChoiceField(
         choices=CheckResult.choices, help_text="passed, remark or failed."
     )
-    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000)
+    note = CharField(required=False, allow_blank=True, default="", max_length=4000)
     evidence = serializers.FileField(
         required=False,
         allow_null=True,
@@ -114,7 +115,7 @@ class ControlDecisionSerializer(serializers.Serializer):
     decision = serializers.ChoiceField(
         choices=Control.Decision.choices, help_text="approved or rejected."
     )
-    reason = serializers.CharField(
+    reason = CharField(
         required=False,
         allow_blank=True,
         default="",
@@ -126,9 +127,9 @@ class ControlDecisionSerializer(serializers.Serializer):
 # --- Feedback --------------------------------------------------------------------------------
 
 
-class FeedbackSerializer(serializers.ModelSerializer):
+class FeedbackSerializer(ModelSerializer):
     unit = UnitBriefSerializer(read_only=True)
-    placement_request_reference = serializers.CharField(
+    placement_request_reference = CharField(
         source="placement_request.reference", read_only=True, default=None
     )
 
@@ -160,10 +161,10 @@ class FeedbackSerializer(serializers.ModelSerializer):
 
 
 class FeedbackCreateSerializer(serializers.Serializer):
-    unit = serializers.PrimaryKeyRelatedField(queryset=Unit.objects.none())
+    unit = IdRelatedField(queryset=Unit.objects.none())
     category = serializers.ChoiceField(choices=FeedbackCategory.choices)
-    description = serializers.CharField(max_length=10000)
-    placement_request = serializers.PrimaryKeyRelatedField(
+    description = CharField(max_length=10000)
+    placement_request = IdRelatedField(
         queryset=PlacementRequest.objects.none(), required=False, allow_null=True, default=None
     )
 
@@ -178,20 +179,18 @@ class FeedbackCreateSerializer(serializers.Serializer):
 
 
 class AnswerSerializer(serializers.Serializer):
-    provider_answer = serializers.CharField(
-        required=False, allow_blank=True, default="", max_length=10000
-    )
+    provider_answer = CharField(required=False, allow_blank=True, default="", max_length=10000)
 
 
 class CloseSerializer(serializers.Serializer):
     closing_category = serializers.ChoiceField(choices=Feedback.Closing.choices)
-    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000)
+    note = CharField(required=False, allow_blank=True, default="", max_length=4000)
 
 
 # --- Deep controls ---------------------------------------------------------------------------
 
 
-class DeepControlSerializer(serializers.ModelSerializer):
+class DeepControlSerializer(ModelSerializer):
     unit = UnitBriefSerializer(read_only=True)
 
     class Meta:
@@ -222,21 +221,15 @@ class DeepControlSerializer(serializers.ModelSerializer):
 
 
 class DeepControlDetailsSerializer(serializers.Serializer):
-    reason_details = serializers.CharField(
-        required=False, allow_blank=True, default="", max_length=10000
-    )
-    checks_done = serializers.CharField(
-        required=False, allow_blank=True, default="", max_length=10000
-    )
-    site_visit_done = serializers.BooleanField(required=False, default=False)
+    reason_details = CharField(required=False, allow_blank=True, default="", max_length=10000)
+    checks_done = CharField(required=False, allow_blank=True, default="", max_length=10000)
+    site_visit_done = BooleanField(required=False, default=False)
     site_visit_date = serializers.DateField(required=False, allow_null=True, default=None)
-    site_visit_notes = serializers.CharField(
-        required=False, allow_blank=True, default="", max_length=10000
-    )
+    site_visit_notes = CharField(required=False, allow_blank=True, default="", max_length=10000)
 
 
 class DeepControlStartSerializer(DeepControlDetailsSerializer):
-    unit = serializers.PrimaryKeyRelatedField(
+    unit = IdRelatedField(
         queryset=Unit.objects.all(),
         required=False,
         allow_null=True,
@@ -250,10 +243,10 @@ class DeepControlStartSerializer(DeepControlDetailsSerializer):
         default="",
         help_text="Taken from the signal or feedback when left out.",
     )
-    signal = serializers.PrimaryKeyRelatedField(
+    signal = IdRelatedField(
         queryset=Signal.objects.all(), required=False, allow_null=True, default=None
     )
-    feedback = serializers.PrimaryKeyRelatedField(
+    feedback = IdRelatedField(
         queryset=Feedback.objects.all(), required=False, allow_null=True, default=None
     )
 
@@ -275,11 +268,11 @@ class OrderStopDecisionSerializer(serializers.Serializer):
 
 
 class AnswerEntrySerializer(serializers.Serializer):
-    question = serializers.CharField(max_length=1000)
-    answer = serializers.CharField(allow_blank=True, max_length=10000)
+    question = CharField(max_length=1000)
+    answer = CharField(allow_blank=True, max_length=10000)
 
 
-class SiteVisitSerializer(serializers.ModelSerializer):
+class SiteVisitSerializer(ModelSerializer):
     unit = UnitBriefSerializer(read_only=True)
     service = serializers.SlugRelatedField(slug_field="code", read_only=True)
     operating_form = serializers.SlugRelatedField(slug_field="code", read_only=True)
@@ -306,20 +299,18 @@ class SiteVisitSerializer(serializers.ModelSerializer):
 
 
 class SiteVisitPlanSerializer(serializers.Serializer):
-    unit = serializers.PrimaryKeyRelatedField(queryset=Unit.objects.all())
+    unit = IdRelatedField(queryset=Unit.objects.all())
     service = serializers.SlugRelatedField(slug_field="code", queryset=Service.objects.all())
     operating_form = serializers.SlugRelatedField(
         slug_field="code", queryset=OperatingForm.objects.all()
     )
     team = serializers.ChoiceField(choices=PlacementTeam.choices)
     planned_for = serializers.DateField()
-    joint_with_quality_team = serializers.BooleanField(required=False, default=False)
+    joint_with_quality_team = BooleanField(required=False, default=False)
 
 
 class SiteVisitRecordSerializer(serializers.Serializer):
     visited_on = serializers.DateField(allow_null=True)
     answers = AnswerEntrySerializer(many=True, required=False, default=list)
     assessment = serializers.ChoiceField(choices=SiteVisit.Assessment.choices)
-    register_changes = serializers.CharField(
-        required=False, allow_blank=True, default="", max_length=10000
-    )
+    register_changes = CharField(required=False, allow_blank=True, default="", max_length=10000)

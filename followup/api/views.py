@@ -17,7 +17,6 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
@@ -44,6 +43,13 @@ from followup.api.serializers import (
 from followup.models import ControlCheck, DeepControl, Feedback
 from spink.accounts import access
 from spink.accounts.access import Capability
+from spink.api import (
+    ID_PATH_PATTERN,
+    FormParser,
+    JSONParser,
+    MultiPartParser,
+    VersionedViewMixin,
+)
 
 FOLLOWUP = Capability.RUN_FOLLOWUP
 ORDER_STOP = Capability.DECIDE_ORDER_STOP
@@ -67,7 +73,7 @@ class AnyCapability(BasePermission):
 
 class FollowupViewMixin:
     permission_classes = [AnyCapability]
-    lookup_value_regex = r"\d+"
+    lookup_value_regex = ID_PATH_PATTERN
     default_capabilities: tuple[Capability, ...] = (FOLLOWUP,)
     action_capabilities: dict[str, tuple[Capability, ...]] = {}
 
@@ -86,6 +92,7 @@ class FollowupViewMixin:
 
     def _shown(self, pk: int, code: int = status.HTTP_200_OK) -> Response:
         instance = self.get_queryset().get(pk=pk)
+        self._versioned = instance  # the version the answer's ETag names (VersionedViewMixin)
         return Response(self.get_serializer(instance).data, status=code)
 
 
@@ -262,6 +269,7 @@ class FeedbackViewSet(
     ),
 )
 class DeepControlViewSet(
+    VersionedViewMixin,
     FollowupViewMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -272,6 +280,7 @@ class DeepControlViewSet(
     """Deep controls of units and their outcomes; order-stop proposals go to procurement."""
 
     serializer_class = DeepControlSerializer
+    version_fields = services.DEEP_CONTROL_DETAIL_FIELDS
     filterset_fields = ["outcome", "unit", "order_stop_decision"]
     http_method_names = ["get", "post", "patch", "head", "options"]
     default_capabilities = (FOLLOWUP,)
@@ -303,7 +312,10 @@ class DeepControlViewSet(
         serializer = DeepControlDetailsSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         services.update_deep_control(
-            request.user, deep_control.pk, **(current | serializer.validated_data)
+            request.user,
+            deep_control.pk,
+            seen=request.headers.get("If-Match"),
+            **(current | serializer.validated_data),
         )
         return self._shown(deep_control.pk)
 

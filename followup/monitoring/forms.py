@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from followup.models import Severity, Signal
+from spink.forms import StateFormMixin, seen_state_field
 
 
 class SignalFilterForm(forms.Form):
@@ -34,7 +35,16 @@ class SignalFilterForm(forms.Form):
         return {name: value for name, value in self.cleaned_data.items() if value}
 
 
-class CloseSignalForm(forms.Form):
+class SignalStepForm(StateFormMixin, forms.Form):
+    """Take or close a signal; it carries the status the page showed."""
+
+    from_status = seen_state_field()
+
+    def __init__(self, *args, signal: Signal | None = None, **kwargs):
+        super().__init__(*args, seen_state=signal.status if signal else None, **kwargs)
+
+
+class CloseSignalForm(SignalStepForm):
     note = forms.CharField(
         label=_("What was done"),
         widget=forms.Textarea(attrs={"rows": 4}),

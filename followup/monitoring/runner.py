@@ -7,12 +7,16 @@ module does the work and keeps the run row (attempts, counts, skipped records, e
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -29,14 +33,17 @@ from followup.monitoring.matching import Matcher, Target, Unmatched
 from followup.monitoring.records import Record, Skip
 from providers import services as register
 from providers.models import Permit, PublicationStatus, Unit
+from spink import outbox
 from spink.errors import RuleViolation
 
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
-# A run still "running" after this long was abandoned (worker stopped mid-run); with the
-# default back-off all three attempts are over within minutes.
-STALE_AFTER = dt.timedelta(hours=1)
+# While a worker runs a source it writes the run's heartbeat this often (seconds).
+HEARTBEAT_EVERY = 30.0
+# A run still "running" with no sign of life for this long was abandoned: its worker stopped
+# (killed, crashed) or its task never reached one. Until then it is alive and "run now" waits.
+STALE_AFTER = dt.timedelta(minutes=5)
 
 DEFAULT_SEVERITY = {
     MonitoringKind.MEDIA: Severity.MEDIUM,
@@ -67,32 +74,90 @@ class Draft:
 # --- Queueing -------------------------------------------------------------------------------------
 
 
+def _alive(since: dt.datetime) -> Q:
+    """A sign of life since `since`: a heartbeat, or, before any worker started the run, its
+    creation (queuing it counts as its first sign of life)."""
+    return Q(heartbeat_at__gte=since) | Q(heartbeat_at__isnull=True, started_at__gte=since)
+
+
 def run_under_way(source_id: int) -> bool:
-    return MonitoringRun.objects.filter(
-        source_id=source_id,
-        status=MonitoringRun.Status.RUNNING,
-        started_at__gte=timezone.now() - STALE_AFTER,
-    ).exists()
+    """A run of the source is really alive: "run now" is refused only then."""
+    return (
+        MonitoringRun.objects.filter(source_id=source_id, status=MonitoringRun.Status.RUNNING)
+        .filter(_alive(timezone.now() - STALE_AFTER))
+        .exists()
+    )
 
 
-def queue_run(source_id: int, *, triggered_by=None, backoff: float | None = None) -> MonitoringRun:
-    """Create the run row now (the pages show it as running) and start it after commit."""
+def queue_run(
+    source_id: int, *, triggered_by=None, backoff: float | None = None, attempts: int = 0
+) -> MonitoringRun:
+    """Create the run row now (the pages show it as running) and record its task in the outbox,
+    in the caller's transaction: it starts when the broker can take it."""
     from followup.tasks import run_monitoring_source
 
-    run = MonitoringRun.objects.create(source_id=source_id, triggered_by=triggered_by)
-    transaction.on_commit(lambda: run_monitoring_source.delay(source_id, run.pk, backoff=backoff))
+    # A dead run of the same source would still run if its task arrived late; it is over.
+    abandon_stale_runs(source_id)
+    run = MonitoringRun.objects.create(
+        source_id=source_id, triggered_by=triggered_by, attempts=attempts
+    )
+    outbox.enqueue(run_monitoring_source, source_id, run.pk, backoff=backoff)
     logger.info("monitoring run %s of source %s queued", run.pk, source_id)
     return run
 
 
-def abandon_stale_runs() -> int:
-    return MonitoringRun.objects.filter(
-        status=MonitoringRun.Status.RUNNING, started_at__lt=timezone.now() - STALE_AFTER
-    ).update(
+def _dead_runs(source_id: int | None = None):
+    since = timezone.now() - STALE_AFTER
+    no_sign_since = Q(heartbeat_at__lt=since) | Q(heartbeat_at__isnull=True, started_at__lt=since)
+    runs = MonitoringRun.objects.filter(no_sign_since, status=MonitoringRun.Status.RUNNING)
+    return runs if source_id is None else runs.filter(source_id=source_id)
+
+
+def abandon_stale_runs(source_id: int | None = None) -> int:
+    return _dead_runs(source_id).update(
         status=MonitoringRun.Status.FAILED,
         finished_at=timezone.now(),
         error=_("The run never finished (was the worker stopped?)."),
     )
+
+
+@transaction.atomic
+def restart_stopped_runs() -> list[int]:
+    """The beat job: a run with no sign of life for STALE_AFTER is failed and its source run
+    again (the attempts it used carry over, so a source that kills its worker every time is
+    not tried for ever). A run still waiting for the broker or a free worker is left alone.
+    Returns the IDs of the runs queued."""
+    from followup.tasks import run_monitoring_source
+
+    since = timezone.now() - STALE_AFTER
+    restarted: list[int] = []
+    dead = _dead_runs().select_for_update(skip_locked=True, of=("self",)).select_related("source")
+    for run in dead:
+        if run.attempts == 0 and outbox.in_flight(
+            run_monitoring_source, run.source_id, run.pk, sent_since=since
+        ):
+            continue  # not started yet, but its task is on its way: not lost
+        run.status = MonitoringRun.Status.FAILED
+        run.finished_at = timezone.now()
+        run.error = _("The worker stopped during the run.")
+        run.save(update_fields=["status", "finished_at", "error"])
+        if run.attempts >= MAX_ATTEMPTS or not run.source.is_active or run_under_way(run.source_id):
+            # No attempt left, nothing to run, or a newer run of the source is going.
+            logger.warning("monitoring run %s of source %s: worker stopped", run.pk, run.source_id)
+            continue
+        again = queue_run(run.source_id, triggered_by=run.triggered_by, attempts=run.attempts)
+        run.error = _("The worker stopped during the run; it goes on as run %(run)s.") % {
+            "run": again.pk
+        }
+        run.save(update_fields=["error"])
+        restarted.append(again.pk)
+        logger.warning(
+            "monitoring run %s of source %s: worker stopped, run again as %s",
+            run.pk,
+            run.source_id,
+            again.pk,
+        )
+    return restarted
 
 
 @transaction.atomic
@@ -125,15 +190,56 @@ def start_attempt(source_id: int, run_id: int | None = None) -> MonitoringRun | 
         )
         if run is None or run.status != MonitoringRun.Status.RUNNING:
             return None
+        if run.attempts >= MAX_ATTEMPTS:
+            # Redelivered after its last attempt: the worker died during every one of them
+            # (task_reject_on_worker_lost puts the task back). Another try could kill it again.
+            run.status = MonitoringRun.Status.FAILED
+            run.error = _("The worker stopped during each of the %(max)s attempts.") % {
+                "max": MAX_ATTEMPTS
+            }
+            run.finished_at = timezone.now()
+            run.save(update_fields=["status", "error", "finished_at"])
+            logger.warning("monitoring run %s: worker stopped during every attempt", run.pk)
+            return None
     run.attempts += 1
-    run.save(update_fields=["attempts"])
+    run.heartbeat_at = timezone.now()
+    run.save(update_fields=["attempts", "heartbeat_at"])
     return run
 
 
-def note_failed_attempt(run_id: int, reason: str) -> None:
+def note_failed_attempt(run_id: int, reason: str, retry_in: float = 0) -> None:
+    """Record why the attempt failed; the next is due in `retry_in` seconds, and until then the
+    run counts as alive (its heartbeat is set to that time)."""
     MonitoringRun.objects.filter(pk=run_id, status=MonitoringRun.Status.RUNNING).update(
-        error=reason
+        error=reason, heartbeat_at=timezone.now() + dt.timedelta(seconds=retry_in)
     )
+
+
+@contextlib.contextmanager
+def heartbeat(run_id: int, every: float = HEARTBEAT_EVERY) -> Iterator[None]:
+    """Keep the run's heartbeat fresh while the body runs: from a thread of its own, so that a
+    long fetch or parse still beats, and that a killed worker stops beating."""
+    stop = threading.Event()
+
+    def beat() -> None:
+        try:
+            while not stop.wait(every):
+                try:
+                    MonitoringRun.objects.filter(
+                        pk=run_id, status=MonitoringRun.Status.RUNNING
+                    ).update(heartbeat_at=timezone.now())
+                except DatabaseError:
+                    logger.warning("monitoring run %s: heartbeat not written", run_id)
+        finally:
+            connection.close()  # this thread's own connection
+
+    thread = threading.Thread(target=beat, name=f"monitoring-heartbeat-{run_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=10)
 
 
 @transaction.atomic
@@ -264,7 +370,8 @@ def write(
         from followup.tasks import notify_quality_team
 
         for signal, _draft in revocations:
-            transaction.on_commit(lambda pk=signal.pk: notify_quality_team.delay(pk))
+            # Recorded with the signal, sent when the broker can take it (spink.outbox).
+            outbox.enqueue(notify_quality_team, signal.pk)
     logger.info(
         "monitoring run %s of source %s: %s records, %s new signals, %s skipped",
         run.pk,

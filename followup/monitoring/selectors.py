@@ -32,7 +32,7 @@ def inbox(kind: str = "", severity: str = "", status: str = "") -> QuerySet[Sign
 
 
 def signal(pk: int) -> Signal:
-    return signals().select_related("run").get(pk=pk)
+    return signals().select_related("run", "taken_by", "closed_by").get(pk=pk)
 
 
 def runs() -> QuerySet[MonitoringRun]:

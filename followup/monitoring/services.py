@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from followup.models import MonitoringRun, MonitoringSource, Signal
 from followup.monitoring import runner
+from spink import concurrency
 from spink.accounts import access
 from spink.accounts.access import Capability
 from spink.accounts.models import User
@@ -50,32 +51,40 @@ def _check_signal_action(signal: Signal, action: str) -> None:
 
 
 @transaction.atomic
-def take_signal(actor: User, signal_id: int) -> Signal:
-    """A team member starts handling a new signal."""
+def take_signal(actor: User, signal_id: int, *, from_status: str | None = None) -> Signal:
+    """A team member starts handling a new signal. `from_status` is the status the person's
+    page showed: a signal someone else took or closed meanwhile is refused
+    (concurrency.StaleState); None claims nothing."""
     _require(actor)
     signal = _locked_signal(signal_id)
+    concurrency.check_state(signal, "status", seen=from_status)
     _check_signal_action(signal, "take")
     signal.status = Signal.Status.IN_PROGRESS
-    signal.handled_by = actor
-    signal.save(update_fields=["status", "handled_by"])
+    signal.handled_by = signal.taken_by = actor
+    signal.taken_at = timezone.now()
+    signal.save(update_fields=["status", "handled_by", "taken_by", "taken_at"])
     logger.info("signal %s taken by user %s", signal.pk, actor.pk)
     return signal
 
 
 @transaction.atomic
-def close_signal(actor: User, signal_id: int, note: str) -> Signal:
-    """Close a new or taken signal, saying what was done about it."""
+def close_signal(
+    actor: User, signal_id: int, note: str, *, from_status: str | None = None
+) -> Signal:
+    """Close a new or taken signal, saying what was done about it (`from_status` as in
+    take_signal: closing a signal someone else took meanwhile is refused)."""
     _require(actor)
     note = (note or "").strip()
     if not note:
         raise ValidationError({"note": _("Say what was done about the signal.")})
     signal = _locked_signal(signal_id)
+    concurrency.check_state(signal, "status", seen=from_status)
     _check_signal_action(signal, "close")
     signal.status = Signal.Status.CLOSED
     signal.closing_note = note
     signal.closed_at = timezone.now()
-    signal.handled_by = actor
-    signal.save(update_fields=["status", "closing_note", "closed_at", "handled_by"])
+    signal.handled_by = signal.closed_by = actor
+    signal.save(update_fields=["status", "closing_note", "closed_at", "handled_by", "closed_by"])
     logger.info("signal %s closed by user %s", signal.pk, actor.pk)
     return signal
 

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import django_filters
-import django_filters.rest_framework
 from django.db.models import QuerySet
 
 from categories.models import Service
 from placements import selectors
 from placements.models import PlacementRequest, RequestKind, RequestStatus, Urgency
 from spink.accounts.models import PlacementTeam
+from spink.api import BooleanFilter, FilterSet
 
 
-class PlacementRequestFilter(django_filters.FilterSet):
+class PlacementRequestFilter(FilterSet):
     status = django_filters.ChoiceFilter(choices=RequestStatus.choices)
     service = django_filters.ModelChoiceFilter(
         queryset=Service.objects.all(), to_field_name="code", help_text="Service code."
@@ -30,7 +30,7 @@ class PlacementRequestFilter(django_filters.FilterSet):
         lookup_expr="date__lte",
         help_text="Submitted on or before this date (YYYY-MM-DD).",
     )
-    queue = django_filters.rest_framework.BooleanFilter(
+    queue = BooleanFilter(
         method="filter_queue",
         help_text=(
             "The placement officer's work queue: open requests of the caller's team (or of "

@@ -14,52 +14,78 @@ from decimal import Decimal
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from categories.models import Service, Subcategory
 from placements import rules, services
-from placements.models import Deviation, PlacementRequest, Recommendation, TimelineEvent
+from placements.models import (
+    CASE_DETAIL_FIELDS,
+    PERSON_FIELDS,
+    Deviation,
+    PlacementRequest,
+    Recommendation,
+    TimelineEvent,
+)
+from spink.accounts import access
 from spink.accounts.models import Municipality, Role, User
+from spink.api import (
+    BooleanField,
+    CharField,
+    DecimalField,
+    IdField,
+    IdRelatedField,
+    ModelSerializer,
+)
 
-# Bounds for ids given in a body: anything beyond a bigint is an input error, not a 500.
-MAX_ID = 2**63 - 1
-
-PERSON_FIELDS = [
-    "person_identity_number",
-    "person_is_reserve_number",
-    "person_first_name",
-    "person_last_name",
-    "person_address",
-    "person_birth_date",
-    "person_gender",
-]
+# Hidden (null) for whoever may not see the person (`access.may_see_person`).
+HIDDEN_WITHOUT_PERSON = (*PERSON_FIELDS, *CASE_DETAIL_FIELDS)
 
 
 def _actor(serializer: serializers.Serializer) -> User:
     return serializer.context["request"].user
 
 
+def _shows_person(serializer: serializers.Serializer, request: PlacementRequest) -> bool:
+    """The view's decision when it made one (`show_person`), else access.may_see_person."""
+    if "show_person" in serializer.context:
+        return bool(serializer.context["show_person"])
+    return access.may_see_person(_actor(serializer), request)
+
+
+class _HidesCaseText(ModelSerializer):
+    """Texts written about a case (messages, comments, descriptions) are null for whoever may
+    not see the person: the view puts `show_person` in the context."""
+
+    case_text_fields: tuple[str, ...] = ()
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        if not self.context.get("show_person", False):
+            for name in self.case_text_fields:
+                data[name] = None
+        return data
+
+
 class RefSerializer(serializers.Serializer):
     """{id, name} of a related record (administration, organisation unit, unit)."""
 
     id = serializers.IntegerField(read_only=True)
-    name = serializers.CharField(read_only=True)
+    name = CharField(read_only=True)
 
 
 class UserRefSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
-    name = serializers.CharField(source="get_full_name", read_only=True)
+    name = CharField(source="get_full_name", read_only=True)
 
 
-class _RequestBase(serializers.ModelSerializer):
-    kind_display = serializers.CharField(source="get_kind_display", read_only=True)
-    status_display = serializers.CharField(source="get_status_display", read_only=True)
-    urgency_display = serializers.CharField(source="get_urgency_display", read_only=True)
-    team_display = serializers.CharField(source="get_team_display", read_only=True)
+class _RequestBase(ModelSerializer):
+    kind_display = CharField(source="get_kind_display", read_only=True)
+    status_display = CharField(source="get_status_display", read_only=True)
+    urgency_display = CharField(source="get_urgency_display", read_only=True)
+    team_display = CharField(source="get_team_display", read_only=True)
     service = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    service_name = serializers.CharField(source="service.name", read_only=True)
+    service_name = CharField(source="service.name", read_only=True)
     subcategory = serializers.SlugRelatedField(slug_field="code", read_only=True)
     administration = RefSerializer(read_only=True)
     org_unit = RefSerializer(read_only=True)
@@ -107,22 +133,26 @@ class PlacementRequestListSerializer(_RequestBase):
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_person_name(self, request: PlacementRequest) -> str | None:
-        return None if request.protected_identity else request.person_name
+        if request.protected_identity or not _shows_person(self, request):
+            return None
+        return request.person_name
 
 
 class PlacementRequestDetailSerializer(_RequestBase):
     """One request. Person fields are null unless the context says `show_person`."""
 
-    subcategory_name = serializers.CharField(
-        source="subcategory.name", read_only=True, default=None
+    subcategory_name = CharField(source="subcategory.name", read_only=True, default=None)
+    preferred_municipality = serializers.SlugRelatedField(
+        slug_field="code", read_only=True, allow_null=True
     )
-    preferred_municipality = serializers.SlugRelatedField(slug_field="code", read_only=True)
     available_actions = serializers.SerializerMethodField(
         help_text="The workflow actions the caller may take now."
     )
 
     class Meta:
         model = PlacementRequest
+        # Null for whoever may not see the person.
+        extra_kwargs = {name: {"allow_null": True} for name in HIDDEN_WITHOUT_PERSON}
         fields = [
             *LIST_FIELDS,
             "subcategory_name",
@@ -152,12 +182,12 @@ class PlacementRequestDetailSerializer(_RequestBase):
     def to_representation(self, instance: PlacementRequest) -> dict[str, Any]:
         data = super().to_representation(instance)
         if not self.context.get("show_person", False):
-            for name in PERSON_FIELDS:
+            for name in HIDDEN_WITHOUT_PERSON:
                 data[name] = None
         return data
 
 
-class PlacementRequestWriteSerializer(serializers.ModelSerializer):
+class PlacementRequestWriteSerializer(ModelSerializer):
     """The fields a social worker fills in (services.REQUEST_FIELDS). Service, subcategory and
     preferred municipality are given by code. The identity number is checked by the
     services (check digit, date), which answer with a `person_identity_number` field error."""
@@ -185,7 +215,8 @@ class PlacementRequestWriteSerializer(serializers.ModelSerializer):
         return services.create_request(_actor(self), **validated_data)
 
     def update(self, instance, validated_data):
-        return services.update_draft(_actor(self), instance.pk, **validated_data)
+        seen = self.context.get("seen")
+        return services.update_draft(_actor(self), instance.pk, seen=seen, **validated_data)
 
 
 # --- Action bodies ----------------------------------------------------------------------------
@@ -193,11 +224,11 @@ class PlacementRequestWriteSerializer(serializers.ModelSerializer):
 
 class ReasonSerializer(serializers.Serializer):
     # Not required here: the services refuse a blank reason with their own message.
-    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000)
+    reason = CharField(required=False, allow_blank=True, default="", max_length=4000)
 
 
 class AssignSerializer(serializers.Serializer):
-    officer = serializers.PrimaryKeyRelatedField(
+    officer = IdRelatedField(
         queryset=User.objects.filter(role=Role.PLACEMENT_OFFICER, is_active=True),
         help_text="The id of a placement officer of the request's team.",
         # The same answer for a user who does not exist and one who is not an officer.
@@ -206,24 +237,20 @@ class AssignSerializer(serializers.Serializer):
 
 
 class MessageSerializer(serializers.Serializer):
-    text = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000)
+    text = CharField(required=False, allow_blank=True, default="", max_length=4000)
 
 
 class DeviationInputSerializer(serializers.Serializer):
-    description = serializers.CharField(
-        required=False, allow_blank=True, default="", max_length=4000
-    )
+    description = CharField(required=False, allow_blank=True, default="", max_length=4000)
 
 
 class ChoiceSerializer(serializers.Serializer):
     """Either the chosen recommendation and start date, or none_chosen with a reason."""
 
-    recommendation = serializers.IntegerField(
-        required=False, min_value=1, max_value=MAX_ID, help_text="Id of a recommendation."
-    )
+    recommendation = IdField(required=False, help_text="Id of a recommendation.")
     start_date = serializers.DateField(required=False)
-    none_chosen = serializers.BooleanField(required=False, default=False)
-    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000)
+    none_chosen = BooleanField(required=False, default=False)
+    reason = CharField(required=False, allow_blank=True, default="", max_length=4000)
 
     def validate(self, data):
         if not data["none_chosen"]:
@@ -237,10 +264,8 @@ class ChoiceSerializer(serializers.Serializer):
 
 
 class RecommendationInputSerializer(serializers.Serializer):
-    offering = serializers.IntegerField(
-        min_value=1, max_value=MAX_ID, help_text="Id of a matching offering (see matches)."
-    )
-    daily_price = serializers.DecimalField(
+    offering = IdField(help_text="Id of a matching offering (see matches).")
+    daily_price = DecimalField(
         max_digits=9,
         decimal_places=2,
         min_value=Decimal("0.01"),
@@ -249,8 +274,8 @@ class RecommendationInputSerializer(serializers.Serializer):
         default=None,
         help_text="SEK per day; required for direct procurement, else the current price.",
     )
-    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000)
-    accept_price_flag = serializers.BooleanField(
+    comment = CharField(required=False, allow_blank=True, default="", max_length=4000)
+    accept_price_flag = BooleanField(
         required=False,
         default=False,
         help_text="Send although the price is flagged as well above framework prices.",
@@ -262,19 +287,21 @@ class RecommendationInputSerializer(serializers.Serializer):
 
 class UnitRefSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
-    name = serializers.CharField(read_only=True)
+    name = CharField(read_only=True)
 
 
 class ProviderRefSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
-    legal_name = serializers.CharField(read_only=True)
+    legal_name = CharField(read_only=True)
 
 
-class RecommendationSerializer(serializers.ModelSerializer):
+class RecommendationSerializer(_HidesCaseText):
+    case_text_fields = ("comment",)
+
     offering_id = serializers.IntegerField(read_only=True)
     unit = UnitRefSerializer(source="offering.unit", read_only=True)
     provider = ProviderRefSerializer(source="offering.unit.provider", read_only=True)
-    operating_form = serializers.CharField(source="offering.operating_form.code", read_only=True)
+    operating_form = CharField(source="offering.operating_form.code", read_only=True)
     created_by = UserRefSerializer(read_only=True)
 
     class Meta:
@@ -292,6 +319,7 @@ class RecommendationSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = fields
+        extra_kwargs = {"comment": {"allow_null": True}}
 
 
 class CandidateSerializer(serializers.Serializer):
@@ -300,19 +328,19 @@ class CandidateSerializer(serializers.Serializer):
     offering_id = serializers.IntegerField(source="offering.pk", read_only=True)
     unit = UnitRefSerializer(read_only=True)
     provider = ProviderRefSerializer(source="unit.provider", read_only=True)
-    operating_form = serializers.CharField(source="operating_form.code", read_only=True)
+    operating_form = CharField(source="operating_form.code", read_only=True)
     daily_price = serializers.DecimalField(
         max_digits=9, decimal_places=2, read_only=True, allow_null=True
     )
-    reasons = serializers.ListField(child=serializers.CharField(), read_only=True)
+    reasons = serializers.ListField(child=CharField(), read_only=True)
 
 
 class ExcludedSerializer(serializers.Serializer):
     """An offering of the service that does not match, with the reasons."""
 
     unit = UnitRefSerializer(read_only=True)
-    operating_form = serializers.CharField(source="operating_form.code", read_only=True)
-    reasons = serializers.ListField(child=serializers.CharField(), read_only=True)
+    operating_form = CharField(source="operating_form.code", read_only=True)
+    reasons = serializers.ListField(child=CharField(), read_only=True)
 
 
 class MatchResultSerializer(serializers.Serializer):
@@ -320,8 +348,10 @@ class MatchResultSerializer(serializers.Serializer):
     excluded = ExcludedSerializer(many=True, read_only=True)
 
 
-class TimelineEventSerializer(serializers.ModelSerializer):
-    kind_display = serializers.CharField(source="get_kind_display", read_only=True)
+class TimelineEventSerializer(_HidesCaseText):
+    case_text_fields = ("text",)
+
+    kind_display = CharField(source="get_kind_display", read_only=True)
     actor = serializers.SerializerMethodField()
     data = serializers.JSONField(read_only=True)
 
@@ -329,16 +359,20 @@ class TimelineEventSerializer(serializers.ModelSerializer):
         model = TimelineEvent
         fields = ["id", "kind", "kind_display", "actor", "created_at", "text", "data"]
         read_only_fields = fields
+        extra_kwargs = {"text": {"allow_null": True}}
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field(serializers.CharField(allow_null=True))
     def get_actor(self, event: TimelineEvent) -> str | None:
         return event.actor.get_full_name() if event.actor_id else None
 
 
-class DeviationSerializer(serializers.ModelSerializer):
-    status_display = serializers.CharField(source="get_status_display", read_only=True)
+class DeviationSerializer(_HidesCaseText):
+    case_text_fields = ("description",)
+
+    status_display = CharField(source="get_status_display", read_only=True)
 
     class Meta:
         model = Deviation
         fields = ["id", "description", "status", "status_display", "created_at"]
         read_only_fields = fields
+        extra_kwargs = {"description": {"allow_null": True}}

@@ -35,8 +35,10 @@ from placements.api.serializers import (
     RecommendationSerializer,
     TimelineEventSerializer,
 )
+from spink import concurrency
 from spink.accounts import access
 from spink.accounts.access import Capability
+from spink.api import ID_PATH_PATTERN
 from spink.pagination import CappedPageNumberPagination
 
 ERROR_RESPONSES = {
@@ -83,7 +85,7 @@ class PlacementRequestViewSet(
     filterset_class = PlacementRequestFilter
     # Ten years of a municipality's requests: count up to a cap, not all of them.
     pagination_class = CappedPageNumberPagination
-    lookup_value_regex = r"\d+"
+    lookup_value_regex = ID_PATH_PATTERN
     # The role's capability per action (and method); None: anyone who can see the request.
     action_capabilities = {
         ("create", "POST"): SUBMIT,
@@ -124,7 +126,14 @@ class PlacementRequestViewSet(
         data = PlacementRequestDetailSerializer(placement, context=context).data
         if show_person:
             services.log_person_read(self.request.user, placement, "api")
-        return Response(data, status=status_code)
+        response = Response(data, status=status_code)
+        # The version to send back in If-Match when changing the draft.
+        response["ETag"] = concurrency.etag(placement, services.REQUEST_FIELDS)
+        return response
+
+    def _person_context(self, placement) -> dict:
+        """Case texts (messages, comments) are shown with the person or not at all."""
+        return {"show_person": access.may_see_person(self.request.user, placement)}
 
     def _body(self, serializer_class):
         serializer = serializer_class(data=self.request.data, context=self.get_serializer_context())
@@ -142,7 +151,13 @@ class PlacementRequestViewSet(
         return self._detail(serializer.save().pk, status.HTTP_201_CREATED)
 
     def partial_update(self, request, *args, **kwargs):
-        serializer = self.get_serializer(self.get_object(), data=request.data, partial=True)
+        # If-Match: the version (ETag) the client saw; a stale one is refused with 412.
+        serializer = self.get_serializer(
+            self.get_object(),
+            data=request.data,
+            partial=True,
+            context={**self.get_serializer_context(), "seen": request.headers.get("If-Match")},
+        )
         serializer.is_valid(raise_exception=True)
         return self._detail(serializer.save().pk)
 
@@ -187,7 +202,10 @@ class PlacementRequestViewSet(
         placement = self.get_object()
         description = self._body(DeviationInputSerializer)["description"]
         deviation = services.lodge_deviation(request.user, placement.pk, description)
-        return Response(DeviationSerializer(deviation).data, status=status.HTTP_201_CREATED)
+        return Response(
+            DeviationSerializer(deviation, context=self._person_context(placement)).data,
+            status=status.HTTP_201_CREATED,
+        )
 
     # --- Placement officer --------------------------------------------------------------------
 
@@ -246,7 +264,11 @@ class PlacementRequestViewSet(
             recommendations = placement.recommendations.select_related(
                 "offering__unit__provider", "offering__operating_form", "created_by"
             )
-            return Response(RecommendationSerializer(recommendations, many=True).data)
+            return Response(
+                RecommendationSerializer(
+                    recommendations, many=True, context=self._person_context(placement)
+                ).data
+            )
         data = self._body(RecommendationInputSerializer)
         recommendation = services.send_recommendation(
             request.user,
@@ -257,7 +279,8 @@ class PlacementRequestViewSet(
             accept_price_flag=data["accept_price_flag"],
         )
         return Response(
-            RecommendationSerializer(recommendation).data, status=status.HTTP_201_CREATED
+            RecommendationSerializer(recommendation, context=self._person_context(placement)).data,
+            status=status.HTTP_201_CREATED,
         )
 
     # --- Both ---------------------------------------------------------------------------------
@@ -278,7 +301,10 @@ class PlacementRequestViewSet(
         placement = self.get_object()
         text = self._body(MessageSerializer)["text"]
         event = services.post_message(request.user, placement.pk, text)
-        return Response(TimelineEventSerializer(event).data, status=status.HTTP_201_CREATED)
+        return Response(
+            TimelineEventSerializer(event, context=self._person_context(placement)).data,
+            status=status.HTTP_201_CREATED,
+        )
 
     @extend_schema(
         summary="The request's timeline, oldest first",
@@ -286,5 +312,7 @@ class PlacementRequestViewSet(
     )
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
     def timeline(self, request, pk=None):
-        events = self.get_object().timeline.select_related("actor")
-        return Response(TimelineEventSerializer(events, many=True).data)
+        placement = self.get_object()
+        events = placement.timeline.select_related("actor")
+        context = self._person_context(placement)
+        return Response(TimelineEventSerializer(events, many=True, context=context).data)

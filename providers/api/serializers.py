@@ -22,6 +22,7 @@ from providers.models import (
 )
 from providers.validators import normalise_org_number
 from spink.accounts.models import Municipality
+from spink.api import BooleanField, CharField, IdRelatedField, ModelSerializer
 
 
 def _actor(serializer: serializers.Serializer):
@@ -31,11 +32,9 @@ def _actor(serializer: serializers.Serializer):
 # --- Providers --------------------------------------------------------------------------------
 
 
-class ProviderSerializer(serializers.ModelSerializer):
-    corporate_group_name = serializers.CharField(
-        source="corporate_group.name", read_only=True, default=None
-    )
-    municipality_name = serializers.CharField(source="municipality.name", read_only=True)
+class ProviderSerializer(ModelSerializer):
+    corporate_group_name = CharField(source="corporate_group.name", read_only=True, default=None)
+    municipality_name = CharField(source="municipality.name", read_only=True)
 
     class Meta:
         model = Provider
@@ -63,17 +62,18 @@ class ProviderSerializer(serializers.ModelSerializer):
         return services.create_provider(_actor(self), **validated_data)
 
     def update(self, instance, validated_data):
-        return services.update_provider(_actor(self), instance, **validated_data)
+        seen = self.context.get("seen")
+        return services.update_provider(_actor(self), instance, seen=seen, **validated_data)
 
 
-class ProviderBriefSerializer(serializers.ModelSerializer):
+class ProviderBriefSerializer(ModelSerializer):
     class Meta:
         model = Provider
         fields = ["id", "legal_name", "org_number"]
         read_only_fields = fields
 
 
-class MunicipalityBriefSerializer(serializers.ModelSerializer):
+class MunicipalityBriefSerializer(ModelSerializer):
     class Meta:
         model = Municipality
         fields = ["id", "name", "code"]
@@ -83,7 +83,7 @@ class MunicipalityBriefSerializer(serializers.ModelSerializer):
 # --- Units ------------------------------------------------------------------------------------
 
 
-class OfferingSerializer(serializers.ModelSerializer):
+class OfferingSerializer(ModelSerializer):
     service = serializers.SlugRelatedField(slug_field="code", read_only=True)
     operating_form = serializers.SlugRelatedField(slug_field="code", read_only=True)
     subcategories = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
@@ -109,7 +109,7 @@ class OfferingSerializer(serializers.ModelSerializer):
         return f"{prices[0].daily_price:.2f}" if prices else None
 
 
-class PermitSummarySerializer(serializers.ModelSerializer):
+class PermitSummarySerializer(ModelSerializer):
     services = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
     valid_today = serializers.SerializerMethodField()
 
@@ -129,7 +129,7 @@ class PermitSummarySerializer(serializers.ModelSerializer):
         return permit.is_valid_on(timezone.localdate())
 
 
-class UnitSerializer(serializers.ModelSerializer):
+class UnitSerializer(ModelSerializer):
     """A unit as the API shows it (read only; writes use UnitWriteSerializer)."""
 
     provider = ProviderBriefSerializer(read_only=True)
@@ -173,7 +173,7 @@ class UnitSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class UnitWriteSerializer(serializers.ModelSerializer):
+class UnitWriteSerializer(ModelSerializer):
     """Unit details. Status and stops are not here: they have their own endpoints."""
 
     class Meta:
@@ -202,7 +202,8 @@ class UnitWriteSerializer(serializers.ModelSerializer):
         return services.create_unit(_actor(self), **validated_data)
 
     def update(self, instance, validated_data):
-        return services.update_unit(_actor(self), instance, **validated_data)
+        seen = self.context.get("seen")
+        return services.update_unit(_actor(self), instance, seen=seen, **validated_data)
 
 
 class OfferingWriteSerializer(serializers.Serializer):
@@ -228,18 +229,18 @@ class OfferingWriteSerializer(serializers.Serializer):
 class StatusChangeSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=PublicationStatus.choices)
     # Not required here: the services refuse a change without a reason, with their message.
-    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000)
+    reason = CharField(required=False, allow_blank=True, default="", max_length=4000)
 
 
 class StopSerializer(serializers.Serializer):
-    stop = serializers.BooleanField(help_text="true decides the stop, false lifts it.")
-    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000)
+    stop = BooleanField(help_text="true decides the stop, false lifts it.")
+    reason = CharField(required=False, allow_blank=True, default="", max_length=4000)
 
 
 # --- Agreements -------------------------------------------------------------------------------
 
 
-class AgreementSerializer(serializers.ModelSerializer):
+class AgreementSerializer(ModelSerializer):
     area = serializers.SlugRelatedField(slug_field="code", queryset=CategoryArea.objects.all())
     services = serializers.SlugRelatedField(
         slug_field="code", queryset=Service.objects.all(), many=True
@@ -268,11 +269,12 @@ class AgreementSerializer(serializers.ModelSerializer):
         covered = validated_data.pop("services", None)
         for name, value in validated_data.items():
             setattr(instance, name, value)
-        return services.save_agreement(_actor(self), instance, covered)
+        seen = self.context.get("seen")
+        return services.save_agreement(_actor(self), instance, covered, seen=seen)
 
 
-class AdmissionSerializer(serializers.ModelSerializer):
-    unit = serializers.PrimaryKeyRelatedField(queryset=Unit.objects.all())
+class AdmissionSerializer(ModelSerializer):
+    unit = IdRelatedField(queryset=Unit.objects.all())
 
     class Meta:
         model = AgreementUnit
@@ -294,38 +296,38 @@ class AdmissionSerializer(serializers.ModelSerializer):
 
 class ImportRequestSerializer(serializers.Serializer):
     file = serializers.FileField(help_text="CSV or XLSX; see providers/importer.py for columns.")
-    dry_run = serializers.BooleanField(
+    dry_run = BooleanField(
         default=False, help_text="Check every row and report, importing nothing."
     )
 
 
 class CellErrorSerializer(serializers.Serializer):
-    column = serializers.CharField()
-    message = serializers.CharField()
+    column = CharField()
+    message = CharField()
 
 
 class RowActionSerializer(serializers.Serializer):
-    kind = serializers.CharField()
-    text = serializers.CharField()
+    kind = CharField()
+    text = CharField()
 
 
 class RowResultSerializer(serializers.Serializer):
     row = serializers.IntegerField()
-    org_number = serializers.CharField()
-    unit_name = serializers.CharField()
-    service = serializers.CharField()
+    org_number = CharField()
+    unit_name = CharField()
+    service = CharField()
     actions = RowActionSerializer(many=True)
     errors = CellErrorSerializer(many=True)
 
 
 class ImportReportSerializer(serializers.Serializer):
-    agreement_reference = serializers.CharField()
-    filename = serializers.CharField()
+    agreement_reference = CharField()
+    filename = CharField()
     dry_run = serializers.BooleanField()
     imported = serializers.BooleanField()
     ok = serializers.BooleanField()
-    file_error = serializers.CharField()
+    file_error = CharField()
     error_count = serializers.IntegerField()
-    ignored_columns = serializers.ListField(child=serializers.CharField())
+    ignored_columns = serializers.ListField(child=CharField())
     summary = serializers.DictField(child=serializers.IntegerField())
     rows = RowResultSerializer(many=True)

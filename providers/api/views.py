@@ -12,7 +12,6 @@ from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from providers import importer, rules, selectors, services
@@ -31,6 +30,7 @@ from providers.api.serializers import (
 )
 from providers.models import Permit
 from spink.accounts.access import Capability
+from spink.api import ID_PATH_PATTERN, FormParser, MultiPartParser, VersionedViewMixin
 
 
 class RegisterViewMixin:
@@ -67,6 +67,7 @@ ERROR_RESPONSES = {
     ),
 )
 class UnitViewSet(
+    VersionedViewMixin,
     RegisterViewMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -77,9 +78,11 @@ class UnitViewSet(
     """Units (verksamheter). Quality & control and procurement see every unit; those who
     place see matchable units only; a unit outside the caller's scope answers 404."""
 
+    version_fields = services.UNIT_FIELDS
+
     serializer_class = UnitSerializer
     filterset_class = UnitApiFilter
-    lookup_value_regex = r"\d+"
+    lookup_value_regex = ID_PATH_PATTERN
     action_capabilities = {
         "create": Capability.EDIT_REGISTER,
         "update": Capability.EDIT_REGISTER,
@@ -197,6 +200,7 @@ class UnitViewSet(
 
 
 class ProviderViewSet(
+    VersionedViewMixin,
     RegisterViewMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -207,8 +211,9 @@ class ProviderViewSet(
     """Providers (utförare) in the caller's register scope: those with a unit they may see."""
 
     serializer_class = ProviderSerializer
+    version_fields = services.PROVIDER_FIELDS
     filterset_class = ProviderApiFilter
-    lookup_value_regex = r"\d+"
+    lookup_value_regex = ID_PATH_PATTERN
     action_capabilities = {
         "create": Capability.EDIT_REGISTER,
         "update": Capability.EDIT_REGISTER,
@@ -223,6 +228,7 @@ class ProviderViewSet(
     create=extend_schema(responses={201: AgreementSerializer, **ERROR_RESPONSES}),
 )
 class AgreementViewSet(
+    VersionedViewMixin,
     RegisterViewMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -233,7 +239,8 @@ class AgreementViewSet(
     """Framework agreements (ramavtal), owned by procurement."""
 
     serializer_class = AgreementSerializer
-    lookup_value_regex = r"\d+"
+    version_fields = services.AGREEMENT_FIELDS
+    lookup_value_regex = ID_PATH_PATTERN
     filterset_fields = ["is_open"]
     default_capability = Capability.VIEW_FULL_REGISTER
     action_capabilities = {

@@ -133,12 +133,81 @@ def get_visible_or_404(user: User, queryset: QuerySet[M], **lookup) -> M:
 
 
 def may_see_person(user: User, record) -> bool:
-    """Whether `user` may see the person behind a record they can already see.
+    """Whether `user` may see the person behind a placement request they can already see
+    (`visible`): identity, name, address, birth date, gender — and the details that would
+    point at the person (free-text needs, language, preferred area, outcome note).
 
-    A protected identity (skyddad identitet) is shown to nobody but the record's own social
-    worker (`owner_id`) and its assigned placement officer — not to colleagues, managers or
-    administrators — and never in lists, exports, logs or notifications.
+    Need-to-know, as social-services secrecy expects:
+
+    * a protected identity (skyddad identitet) is shown to nobody but the request's own social
+      worker (`owner_id`) and its assigned placement officer — not to colleagues, managers or
+      administrators — and never in lists, exports, logs or notifications;
+    * a social worker sees the persons of their own requests and of their organisation unit's,
+      of the whole administration only where the municipality has chosen so
+      (`Municipality.social_workers_see_administration`);
+    * a placement officer sees the persons of their own team's requests and of those assigned
+      to them; other teams' requests only by reference and service;
+    * a manager works with statistics and plans and sees no person at all;
+    * an administrator sees persons without a protected identity.
     """
-    if not record.protected_identity:
+    if not (user.is_authenticated and user.is_active):
+        return False
+    if record.protected_identity:
+        return user.pk in {record.owner_id, record.assigned_officer_id}
+    if user.pk in {record.owner_id, record.assigned_officer_id} or is_administrator(user):
         return True
-    return user.is_authenticated and user.pk in {record.owner_id, record.assigned_officer_id}
+    if user.role == Role.SOCIAL_WORKER:
+        if user.org_unit_id is not None and record.org_unit_id == user.org_unit_id:
+            return True
+        return (
+            user.administration_id is not None
+            and record.administration_id == user.administration_id
+            and social_workers_see_administration(user)
+        )
+    if user.role == Role.PLACEMENT_OFFICER:
+        return bool(user.placement_team) and record.team == user.placement_team
+    return False
+
+
+def social_workers_see_administration(user: User) -> bool:
+    """The municipality's choice to widen a social worker's person data to the administration
+    (read once per user object: the municipality is cached on it)."""
+    return bool(user.municipality_id and user.municipality.social_workers_see_administration)
+
+
+class RequestListScope(StrEnum):
+    """Which requests a social worker's list shows ("Mina" means mine)."""
+
+    MINE = "mine"
+    ORG_UNIT = "org_unit"
+    ADMINISTRATION = "administration"
+
+
+def request_list_scopes(user: User) -> list[RequestListScope]:
+    """The list scopes a social worker may choose: their own and their unit's, and the whole
+    administration where the municipality lets social workers see its persons."""
+    scopes = [RequestListScope.MINE, RequestListScope.ORG_UNIT]
+    if is_administrator(user) or social_workers_see_administration(user):
+        scopes.append(RequestListScope.ADMINISTRATION)
+    return scopes
+
+
+def request_list_filter(user: User, scope: RequestListScope) -> dict[str, object]:
+    """The ORM filter of a social worker's list scope (within `visible`)."""
+    if scope == RequestListScope.MINE:
+        return {"social_worker_id": user.pk}
+    if scope == RequestListScope.ORG_UNIT:
+        return {"org_unit_id": user.org_unit_id}
+    return {}
+
+
+def within_municipality(user: User, queryset: QuerySet[M], lookup: str) -> QuerySet[M]:
+    """Records owned by a municipality (`lookup` names the path to it, e.g. "municipality"):
+    the user's own municipality's; all of them for an administrator; none without one."""
+    if not (user.is_authenticated and user.is_active):
+        return queryset.none()
+    if is_administrator(user):
+        return queryset
+    if user.municipality_id is None:
+        return queryset.none()
+    return queryset.filter(**{f"{lookup}_id": user.municipality_id})

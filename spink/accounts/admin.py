@@ -1,33 +1,33 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
 from spink.accounts.models import Administration, Municipality, OrgUnit, User
+from spink.admin_safety import StrictHistoryAdmin
 
 
 @admin.register(Municipality)
-class MunicipalityAdmin(SimpleHistoryAdmin):
+class MunicipalityAdmin(StrictHistoryAdmin):
     list_display = ["name", "code"]
     search_fields = ["name", "code"]
 
 
 @admin.register(Administration)
-class AdministrationAdmin(SimpleHistoryAdmin):
+class AdministrationAdmin(StrictHistoryAdmin):
     list_display = ["name", "municipality"]
     list_filter = ["municipality"]
     search_fields = ["name"]
 
 
 @admin.register(OrgUnit)
-class OrgUnitAdmin(SimpleHistoryAdmin):
+class OrgUnitAdmin(StrictHistoryAdmin):
     list_display = ["name", "administration"]
     list_filter = ["administration__municipality", "administration"]
     search_fields = ["name"]
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin, SimpleHistoryAdmin):
+class UserAdmin(DjangoUserAdmin, StrictHistoryAdmin):
     list_display = [
         "username",
         "first_name",

@@ -29,6 +29,16 @@ class Municipality(models.Model):
     code = models.CharField(
         _("municipality code"), max_length=4, unique=True, help_text=_("SCB four-digit code.")
     )
+    # Need-to-know: by default a social worker sees the person data of their own requests and
+    # their own organisation unit's only; a municipality may widen it to the administration.
+    social_workers_see_administration = models.BooleanField(
+        _("social workers see person data of their whole administration"),
+        default=False,
+        help_text=_(
+            "Off: a social worker sees person data of their own and their organisation unit's "
+            "requests only."
+        ),
+    )
     history = HistoricalRecords()
 
     class Meta:

@@ -14,7 +14,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_manager_marks_an_activity_completed_and_sees_the_progress_update(page, assert_accessible):
+    manager = user_with_role(Role.MANAGER, username="chef1")
     plan = CategoryPlan.objects.create(
+        municipality=manager.municipality,
         area=CategoryArea.objects.get(code="funktionsstod"),
         year=2026,
         title="Kategoriplan Funktionsstöd 2026",
@@ -26,7 +28,6 @@ def test_manager_marks_an_activity_completed_and_sees_the_progress_update(page, 
     )
     Activity.objects.create(strategy=strategy, title="Uppföljning av ramavtalstrohet")
     Activity.objects.create(strategy=strategy, title="Ta fram avtalsstrategier")
-    user_with_role(Role.MANAGER, username="chef1")
 
     log_in(page, "chef1", TEST_PASSWORD)
     page.get_by_role("navigation", name="Huvudmeny").get_by_role(

@@ -9,12 +9,13 @@ from django.core import mail
 from playwright.sync_api import expect
 
 import placements.tasks
+import spink.outbox.sending
 from placements.models import PlacementRequest, Recommendation, RequestStatus
 from spink.accounts.models import PlacementTeam
+from spink.outbox.models import OutboxMessage
 from tests.browser.conftest import log_in
 from tests.factories import (
     TEST_PASSWORD,
-    OrgUnitFactory,
     placement_officer,
     published_unit,
     social_worker,
@@ -24,15 +25,17 @@ from tests.factories import (
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-class RecordedTask:
-    """Stands in for the Celery task while the live server runs: records what was queued, so
-    the test can run the real task itself (eagerly) and look at the e-mail it sends."""
+class HeldBack:
+    """Holds back the outbox's commit-time publish while the live server runs, so the message
+    stays pending in the real outbox (as while the broker is away) and the test runs the real
+    task itself and reads the e-mail it sends."""
 
     def __init__(self):
-        self.queued: list[int] = []
+        self.held: list[int] = []
 
-    def delay(self, recommendation_id: int) -> None:
-        self.queued.append(recommendation_id)
+    def __call__(self, message_id: int) -> bool:
+        self.held.append(message_id)
+        return False
 
 
 def main_menu(page):
@@ -53,8 +56,8 @@ def test_request_goes_from_social_worker_to_officer_and_back_to_placement(
     published_unit("hvb", "framework", name="HVB Fyren", price=Decimal("4200"))
     published_unit("hvb", "framework", name="HVB Pojkhemmet", gender="male")
     notify = placements.tasks.notify_recommendation
-    recorded = RecordedTask()
-    monkeypatch.setattr(placements.tasks, "notify_recommendation", recorded)
+    held = HeldBack()
+    monkeypatch.setattr(spink.outbox.sending, "send_now", held)
 
     # The social worker writes and submits the request.
     log_in(page, worker.username, TEST_PASSWORD)
@@ -120,9 +123,14 @@ def test_request_goes_from_social_worker_to_officer_and_back_to_placement(
     finally:
         context.close()
 
-    # The notification was queued; run the task and look at the e-mail.
+    # The notification is in the outbox, one message; run the task and look at the e-mail.
     recommendation = Recommendation.objects.get()
-    assert recorded.queued == [recommendation.pk]
+    (pending,) = OutboxMessage.objects.filter(sent_at__isnull=True)
+    assert (pending.task, pending.args, held.held) == (
+        notify.name,
+        [recommendation.pk],
+        [pending.pk],
+    )
     assert notify(recommendation.pk) is True
     (message,) = mail.outbox
     assert message.to == [worker.email]
@@ -157,9 +165,7 @@ def test_request_goes_from_social_worker_to_officer_and_back_to_placement(
 
 def test_a_colleague_never_sees_who_a_protected_request_is_about(page, assert_accessible):
     worker = social_worker()
-    colleague = social_worker(
-        OrgUnitFactory(administration=worker.administration), username="kollega"
-    )
+    colleague = social_worker(worker.org_unit, username="kollega")  # the same unit
     request = submitted_request(
         worker,
         protected_identity=True,
@@ -169,6 +175,10 @@ def test_a_colleague_never_sees_who_a_protected_request_is_about(page, assert_ac
     )
     log_in(page, colleague.username, TEST_PASSWORD)
     main_menu(page).get_by_role("link", name="Mina förfrågningar").click()
+    # "Mina" are the colleague's own; the unit's requests are one choice away.
+    expect(page.get_by_role("row", name=re.compile(request.reference))).to_have_count(0)
+    page.get_by_label("Visa", exact=True).select_option("org_unit")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Min enhets förfrågningar")
     row = page.get_by_role("row", name=re.compile(request.reference))
     expect(row).to_contain_text("Skyddad identitet")
     assert_accessible(page)

@@ -29,6 +29,8 @@ from placements.models import PlacementRequest
 from providers.models import AgreementUnit, FrameworkAgreement
 from spink.accounts.models import PlacementTeam, Role
 from tests.factories import (
+    MunicipalityFactory,
+    OrgUnitFactory,
     placement_officer,
     published_unit,
     social_worker,
@@ -47,8 +49,15 @@ def area():
 
 
 @pytest.fixture
-def plan(area):
-    return CategoryPlan.objects.create(area=area, year=THIS_YEAR.start.year, title="Plan BoU")
+def gothenburg():
+    return MunicipalityFactory(code="1480", name="Göteborg")
+
+
+@pytest.fixture
+def plan(area, gothenburg):
+    return CategoryPlan.objects.create(
+        municipality=gothenburg, area=area, year=THIS_YEAR.start.year, title="Plan BoU"
+    )
 
 
 @pytest.fixture
@@ -69,11 +78,11 @@ def kpi(strategy, source=KpiSource.MANUAL, direction=KpiDirection.AT_LEAST, targ
 
 
 @pytest.fixture
-def placements():
-    """Four HVB placements this year: two on framework, one own operation, one direct
-    procurement; one HVB request still waiting, and one request for another service."""
-    worker = social_worker()
-    officer = placement_officer(worker.municipality, team=PlacementTeam.CHILDREN_YOUTH)
+def placements(gothenburg):
+    """Four HVB placements this year in Göteborg: two on framework, one own operation, one
+    direct procurement; one HVB request still waiting, and one request for another service."""
+    worker = social_worker(OrgUnitFactory(administration__municipality=gothenburg))
+    officer = placement_officer(gothenburg, team=PlacementTeam.CHILDREN_YOUTH)
     framework = published_unit("hvb", "framework", name="HVB Ram", price=Decimal("4200"))
     own = published_unit("hvb", "own", name="HVB Egen")
     direct = published_unit("hvb", "direct", name="HVB Direkt", price=Decimal("3900"))
@@ -99,27 +108,31 @@ def placements():
 # --- Computed KPIs ------------------------------------------------------------------------------
 
 
-def test_requests_are_counted_per_service_and_per_area_for_the_period(area, placements):
+def test_requests_are_counted_per_service_and_per_area_for_the_period(gothenburg, area, placements):
     hvb = Service.objects.get(code="hvb")
-    assert kpis.requests_submitted(area.pk, hvb.pk, THIS_YEAR) == 5
-    assert kpis.requests_submitted(area.pk, None, THIS_YEAR) == 6
+    assert kpis.requests_submitted(gothenburg.pk, area.pk, hvb.pk, THIS_YEAR) == 5
+    assert kpis.requests_submitted(gothenburg.pk, area.pk, None, THIS_YEAR) == 6
     last_year = Period.year(THIS_YEAR.start.year - 1)
-    assert kpis.requests_submitted(area.pk, hvb.pk, last_year) == 0
+    assert kpis.requests_submitted(gothenburg.pk, area.pk, hvb.pk, last_year) == 0
 
 
-def test_shares_of_placements_follow_the_chosen_units_operating_form(area, placements):
-    assert kpis.framework_share(area.pk, None, THIS_YEAR) == 50
-    assert kpis.own_operation_share(area.pk, None, THIS_YEAR) == 25
-    assert kpis.direct_procurements(area.pk, None, THIS_YEAR) == 1
+def test_shares_of_placements_follow_the_chosen_units_operating_form(gothenburg, area, placements):
+    assert kpis.framework_share(gothenburg.pk, area.pk, None, THIS_YEAR) == 50
+    assert kpis.own_operation_share(gothenburg.pk, area.pk, None, THIS_YEAR) == 25
+    assert kpis.direct_procurements(gothenburg.pk, area.pk, None, THIS_YEAR) == 1
 
 
-def test_shares_have_no_value_when_nothing_was_placed(area):
-    assert kpis.framework_share(area.pk, None, THIS_YEAR) is None
+def test_shares_have_no_value_when_nothing_was_placed(gothenburg, area):
+    assert kpis.framework_share(gothenburg.pk, area.pk, None, THIS_YEAR) is None
 
 
-def test_lead_time_is_the_median_hours_from_submission_to_first_recommendation(area, placements):
+def test_lead_time_is_the_median_hours_from_submission_to_first_recommendation(
+    gothenburg, area, placements
+):
     # lead times 2, 4, 10 and 30 hours: the median is 7
-    assert kpis.lead_time_hours(area.pk, None, THIS_YEAR) == pytest.approx(Decimal(7))
+    assert kpis.lead_time_hours(gothenburg.pk, area.pk, None, THIS_YEAR) == pytest.approx(
+        Decimal(7)
+    )
 
 
 def test_compute_kpis_writes_one_row_per_kpi_and_period_and_is_idempotent(
@@ -200,7 +213,9 @@ def test_progress_counts_completed_activities_of_the_whole_plan(plan, strategy):
         Activity.objects.create(
             strategy=strategy if index % 2 else other, title=f"A{index}", status=status
         )
-    other_plan = CategoryPlan.objects.create(area=plan.area, year=plan.year + 1)
+    other_plan = CategoryPlan.objects.create(
+        municipality=plan.municipality, area=plan.area, year=plan.year + 1
+    )
     Activity.objects.create(
         strategy=Strategy.objects.create(goal=Goal.objects.create(plan=other_plan, title="G")),
         title="Elsewhere",
@@ -209,7 +224,9 @@ def test_progress_counts_completed_activities_of_the_whole_plan(plan, strategy):
     assert selectors.activity_progress(plan) == selectors.Progress(completed=2, total=4)
 
 
-def test_framework_facts_per_service_come_from_the_register_and_the_placements(area, placements):
+def test_framework_facts_per_service_come_from_the_register_and_the_placements(
+    plan, area, placements
+):
     agreement = FrameworkAgreement.objects.create(
         name="HVB barn och unga",
         reference="RA-HVB-1",
@@ -230,7 +247,7 @@ def test_framework_facts_per_service_come_from_the_register_and_the_placements(a
     )
     expired.services.add(Service.objects.get(code="hvb"))
 
-    facts = {row.service.code: row for row in selectors.framework_facts(area.pk, THIS_YEAR)}
+    facts = {row.service.code: row for row in selectors.framework_facts(plan, THIS_YEAR)}
 
     hvb = facts["hvb"]
     assert (hvb.agreements, hvb.units, hvb.placements) == (1, 1, 4)
@@ -243,8 +260,8 @@ def test_framework_facts_per_service_come_from_the_register_and_the_placements(a
 # --- Writes, history and text --------------------------------------------------------------------
 
 
-def test_activity_status_change_is_recorded_in_history_with_the_user(strategy):
-    manager = user_with_role(Role.MANAGER)
+def test_activity_status_change_is_recorded_in_history_with_the_user(plan, strategy):
+    manager = user_with_role(Role.MANAGER, plan.municipality)
     activity = Activity.objects.create(strategy=strategy, title="Uppföljning av ramavtalstrohet")
     services.set_activity_status(manager, activity.pk, ActivityStatus.COMPLETED)
     latest = activity.history.first()
@@ -261,8 +278,8 @@ def test_only_editors_change_plans(strategy):
         )
 
 
-def test_manual_values_are_corrected_in_place_and_computed_kpis_refuse_them(strategy):
-    manager = user_with_role(Role.MANAGER)
+def test_manual_values_are_corrected_in_place_and_computed_kpis_refuse_them(plan, strategy):
+    manager = user_with_role(Role.MANAGER, plan.municipality)
     occupancy = kpi(strategy, target=Decimal(80), name="Beläggning egen korttidsverksamhet")
     services.record_measurement(manager, occupancy, THIS_YEAR, Decimal(70))
     services.record_measurement(manager, occupancy, THIS_YEAR, Decimal(85), "rättad")
@@ -283,10 +300,11 @@ def test_analysis_text_renders_paragraphs_and_lists_and_escapes_markup():
     )
 
 
-def test_demo_seeds_the_funktionsstod_2026_plan_once(client):
+def test_demo_seeds_goteborgs_funktionsstod_2026_plan_once(client):
     plan = demo.seed()
     assert demo.seed() is None
     assert plan.area.code == "funktionsstod" and plan.year == 2026
+    assert plan.municipality.code == "1480"
     names = set(Kpi.objects.filter(strategy__goal__plan=plan).values_list("name", flat=True))
     assert {"Andel köp på ramavtal", "Antal ej verkställda beslut BmSS barn"} <= names
     assert plan.goals.filter(title="Ökad styrning, uppföljning och kontroll").exists()
@@ -312,7 +330,7 @@ def test_demo_seeds_the_funktionsstod_2026_plan_once(client):
 )
 def test_plan_pages_per_role(client, plan, strategy, role, status, can_edit):
     activity = Activity.objects.create(strategy=strategy, title="A")
-    client.force_login(user_with_role(role))
+    client.force_login(user_with_role(role, plan.municipality))
     for url in (
         reverse("category_plans:plan-list"),
         reverse("category_plans:plan-detail", args=[plan.pk]),
@@ -332,7 +350,7 @@ def test_plan_pages_per_role(client, plan, strategy, role, status, can_edit):
 
 def test_manager_computes_kpis_from_the_plan_page(client, plan, strategy, placements):
     share = kpi(strategy, KpiSource.FRAMEWORK_SHARE, target=Decimal(100))
-    client.force_login(user_with_role(Role.MANAGER))
+    client.force_login(user_with_role(Role.MANAGER, plan.municipality))
     response = client.post(
         reverse("category_plans:compute", args=[plan.pk]),
         {"period_start": THIS_YEAR.start, "period_end": THIS_YEAR.end},
@@ -344,13 +362,15 @@ def test_manager_computes_kpis_from_the_plan_page(client, plan, strategy, placem
 
 
 def test_manager_creates_a_plan_and_a_kpi_through_the_forms(client, area):
-    client.force_login(user_with_role(Role.MANAGER))
+    manager = user_with_role(Role.MANAGER)
+    client.force_login(manager)
     response = client.post(
         reverse("category_plans:plan-create"),
         {"area": area.pk, "year": 2027, "title": "BoU 2027", "current_state_analysis": "Text"},
     )
     plan = CategoryPlan.objects.get(year=2027)
     assert response.status_code == 302
+    assert plan.municipality == manager.municipality
     client.post(
         reverse("category_plans:goal-create", args=[plan.pk]), {"title": "G", "position": 0}
     )
@@ -389,10 +409,10 @@ def test_manager_creates_a_plan_and_a_kpi_through_the_forms(client, area):
 
 
 def test_api_answers_kpi_values_with_their_status(client, plan, strategy):
-    manager = user_with_role(Role.MANAGER)
+    manager = user_with_role(Role.MANAGER, plan.municipality)
     occupancy = kpi(strategy, target=Decimal(80), name="Beläggning", unit="%")
     services.record_measurement(manager, occupancy, THIS_YEAR, Decimal(82))
-    client.force_login(user_with_role(Role.PROCUREMENT))
+    client.force_login(user_with_role(Role.PROCUREMENT, plan.municipality))
     detail = client.get(f"/api/v1/category-plans/{plan.pk}/").json()
     assert detail["goals"][0]["strategies"][0]["kpis"][0]["name"] == "Beläggning"
     values = client.get(f"/api/v1/category-plans/{plan.pk}/kpis/").json()

@@ -4,7 +4,9 @@ condition for direct-procurement units, statistics, and the control pages."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
+import zipfile
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -224,12 +226,14 @@ def test_evidence_must_be_a_small_pdf_image_or_office_file(team, name, content, 
 
 def test_evidence_of_every_allowed_type_is_accepted(team):
     control = services.start_control(team, direct_unit().provider)
-    zip_head = b"PK\x03\x04" + b"\x00" * 30
+    docx = io.BytesIO()
+    with zipfile.ZipFile(docx, "w") as archive:  # a real package: a damaged one is refused
+        archive.writestr("word/document.xml", "<w:document/>")
     files = [
         ("a.pdf", PDF),
         ("b.PNG", PNG),
         ("c.jpg", b"\xff\xd8\xff\xe0" + b"\x00" * 16),
-        ("d.docx", zip_head),
+        ("d.docx", docx.getvalue()),
     ]
     for (name, content), kind in zip(
         files, [K.CREDIT, K.F_TAX, K.EMPLOYER_REGISTRATION, K.LEGAL_DATABASE_COMPANY], strict=True

@@ -692,6 +692,24 @@ def test_a_team_member_takes_then_closes_a_signal_with_a_note(client, inbox):
 
 
 @pytest.mark.django_db
+def test_who_took_and_who_closed_a_signal_are_both_kept_with_its_history(client, inbox):
+    taker, closer = user_with_role(Role.QUALITY_CONTROL), user_with_role(Role.QUALITY_CONTROL)
+    signal = inbox["new"]
+    client.force_login(taker)
+    client.post(reverse("monitoring:signal-take", args=[signal.pk]))
+    client.force_login(closer)
+    client.post(reverse("monitoring:signal-close", args=[signal.pk]), {"note": "Åtgärdat."})
+    signal.refresh_from_db()
+    assert (signal.taken_by, signal.closed_by, signal.handled_by) == (taker, closer, closer)
+    assert signal.taken_at is not None
+    versions = signal.history.order_by("history_date")
+    assert [v.status for v in versions][-2:] == [Signal.Status.IN_PROGRESS, Signal.Status.CLOSED]
+    assert [v.history_user for v in versions][-2:] == [taker, closer]
+    page = client.get(reverse("monitoring:signal-detail", args=[signal.pk])).content.decode()
+    assert taker.get_full_name() in page and closer.get_full_name() in page
+
+
+@pytest.mark.django_db
 def test_closing_a_signal_without_a_note_is_refused_on_its_page(client, inbox):
     client.force_login(user_with_role(Role.QUALITY_CONTROL))
     signal = inbox["new"]

@@ -128,14 +128,38 @@ def assert_no_person_data(text: str) -> None:
 # --- Lists ------------------------------------------------------------------------------------
 
 
-def test_my_requests_lists_the_administrations_requests_newest_first(client, worker, colleague):
+def test_my_requests_lists_the_social_workers_own_requests_newest_first(client, worker, colleague):
     older = submitted_request(worker)
-    newer = submitted_request(colleague)
+    newer = submitted_request(worker)
+    colleagues = submitted_request(colleague)
     elsewhere = submitted_request(social_worker())
-    colleagues_draft = services.create_request(colleague, **request_fields())
     text = html(as_user(client, worker).get(reverse("placements:request-list")))
+    assert '<h1 id="list-heading">Mina förfrågningar</h1>' in text
     assert text.index(newer.reference) < text.index(older.reference)
+    assert colleagues.reference not in text
     assert elsewhere.reference not in text
+
+
+def test_request_list_widens_to_the_unit_and_to_the_administration_where_allowed(
+    client, worker, colleague
+):
+    unit_mate = social_worker(worker.org_unit)
+    unit_mates = submitted_request(unit_mate)
+    colleagues = submitted_request(colleague)
+    colleagues_draft = services.create_request(colleague, **request_fields())
+    client = as_user(client, worker)
+    url = reverse("placements:request-list")
+    text = html(client.get(url, {"scope": "org_unit"}))
+    assert '<h1 id="list-heading">Min enhets förfrågningar</h1>' in text
+    assert unit_mates.reference in text and colleagues.reference not in text
+    # The whole administration only where the municipality has chosen so.
+    text = html(client.get(url, {"scope": "administration"}))
+    assert colleagues.reference not in text and 'id="list-heading">Mina förfrågningar</h1>' in text
+    municipality = worker.municipality
+    municipality.social_workers_see_administration = True
+    municipality.save()
+    text = html(as_user(client, worker).get(url, {"scope": "administration"}))
+    assert colleagues.reference in text and unit_mates.reference in text
     assert colleagues_draft.reference not in text
 
 
@@ -458,11 +482,13 @@ def test_protected_person_is_shown_to_the_owner_and_the_assigned_officer_and_log
     assert (read.request_id, read.channel) == (protected.pk, "web")
 
 
-def test_every_detail_view_showing_a_person_is_logged(client, worker, manager):
+def test_every_detail_view_showing_a_person_is_logged(client, worker, officer, manager):
     request = submitted_request(worker)
-    as_user(client, manager).get(detail_url(request))
+    as_user(client, officer).get(detail_url(request))
     client.get(detail_url(request))
-    assert PersonDataAccess.objects.filter(user=manager, request=request).count() == 2
+    assert PersonDataAccess.objects.filter(user=officer, request=request).count() == 2
+    as_user(client, manager).get(detail_url(request))  # shows no person to a manager
+    assert not PersonDataAccess.objects.filter(user=manager).exists()
 
 
 def test_lists_show_the_name_but_never_the_identity_number(client, worker, officer):

@@ -418,6 +418,33 @@ def test_duplicate_rows_in_the_file_are_reported(agreement, procurement, org):
     assert "2" in errors_by_row(report)[3][0][1]
 
 
+def test_an_xlsx_row_repeated_with_a_formatted_empty_cell_after_it_is_still_a_duplicate(
+    agreement, procurement, org
+):
+    # The reader ignores the sheet's declared size, so rows are as wide as their last cell:
+    # a formatted empty cell must not make a repeated row look different.
+    number = org()
+    values = [row(org_number=number)[name] for name in HEADER]
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    for line in (HEADER, values, values):
+        sheet.append(line)
+    sheet.cell(row=3, column=len(HEADER) + 3).font = openpyxl.styles.Font(bold=True)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    report = run(agreement, buffer.getvalue(), procurement, filename="avtal.xlsx")
+
+    assert nothing_imported()
+    (column, message), *_rest = errors_by_row(report)[3]
+    assert list(errors_by_row(report)) == [3]
+    assert (column, "2" in message) == ("", True)  # "repeats row 2", not a price overlap
+
+
+def test_the_header_and_ten_thousand_rows_are_read_empty_ones_included():
+    content = (";".join(HEADER) + "\n" + "\n" * importer.MAX_ROWS).encode()
+    assert sum(1 for _row in importer.iter_rows(content, "avtal.csv")) == importer.MAX_ROWS + 1
+
+
 def test_overlapping_price_periods_within_the_file_are_reported(agreement, procurement, org):
     number = org()
     content = csv_bytes(

@@ -1,9 +1,10 @@
 from rest_framework import serializers
 
 from spink.accounts.models import OrgUnit, User
+from spink.api import ModelSerializer
 
 
-class MeSerializer(serializers.ModelSerializer):
+class MeSerializer(ModelSerializer):
     role_display = serializers.CharField(source="get_role_display", read_only=True)
 
     class Meta:
@@ -24,7 +25,7 @@ class MeSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class OrgUnitSerializer(serializers.ModelSerializer):
+class OrgUnitSerializer(ModelSerializer):
     administration_name = serializers.CharField(source="administration.name", read_only=True)
     municipality = serializers.IntegerField(source="administration.municipality_id", read_only=True)
     municipality_name = serializers.CharField(

@@ -3,6 +3,7 @@ from rest_framework import generics, viewsets
 from spink.accounts import selectors
 from spink.accounts.access import Capability
 from spink.accounts.api.serializers import MeSerializer, OrgUnitSerializer
+from spink.api import ID_PATH_PATTERN
 
 
 class MeView(generics.RetrieveAPIView):
@@ -20,6 +21,7 @@ class OrgUnitViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = OrgUnitSerializer
     required_capability = Capability.VIEW_ORGANISATION
     filterset_fields = ["administration"]
+    lookup_value_regex = ID_PATH_PATTERN
 
     def get_queryset(self):
         return selectors.visible_org_units(self.request.user)

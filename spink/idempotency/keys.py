@@ -110,8 +110,12 @@ def once(*, actor, key: str | None, scope: str) -> Iterator[Once]:
         yield Once(claim=claim)
 
 
-def purge(*, older_than_days: int = 7) -> int:
+# How long a retry may come: a client that has not retried within a day never will.
+KEPT_FOR = dt.timedelta(hours=24)
+
+
+def purge(*, older_than: dt.timedelta = KEPT_FOR) -> int:
     """Keys are only needed while a client may still retry; old ones are forgotten."""
-    cutoff = timezone.now() - dt.timedelta(days=older_than_days)
+    cutoff = timezone.now() - older_than
     deleted, _by_model = IdempotencyKey.objects.filter(created_at__lt=cutoff).delete()
     return deleted

@@ -155,3 +155,26 @@ def test_api_post_retried_with_the_same_idempotency_key_is_answered_once(worker)
         == 201
     )
     assert IdempotencyKey.objects.count() == 2
+
+
+def test_idempotency_keys_older_than_a_day_are_forgotten_hourly(worker):
+    import datetime as dt
+
+    from django.utils import timezone
+    from django_celery_beat.models import PeriodicTask
+
+    from spink.idempotency.tasks import purge
+
+    old = IdempotencyKey.objects.create(fingerprint="a" * 64)
+    IdempotencyKey.objects.filter(pk=old.pk).update(
+        created_at=timezone.now() - dt.timedelta(hours=25)
+    )
+    fresh = IdempotencyKey.objects.create(fingerprint="b" * 64)
+    assert purge() == 1
+    assert list(IdempotencyKey.objects.values_list("pk", flat=True)) == [fresh.pk]
+    schedule = PeriodicTask.objects.get(task="idempotency.purge")
+    assert (schedule.enabled, schedule.interval.every, schedule.interval.period) == (
+        True,
+        1,
+        "hours",
+    )

@@ -74,15 +74,9 @@ def _database_url() -> str:
     return f"postgres://{credentials}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-@pytest.fixture(scope="session")
-def celery_worker(django_db_setup, django_db_blocker):
-    """A real `celery worker` process on the real Redis broker, using the test database.
-
-    Tests that use it must be `django_db(transaction=True)` so the worker sees their data.
-    """
-    node = f"{TEST_QUEUE}@localhost"
-    env = {**os.environ, "DATABASE_URL": _database_url(), **CELERY_WORKER_ENV}
-    command = [
+def worker_command(node: str, *extra: str, pool: str = "solo") -> list[str]:
+    """`celery worker` on this run's queue, named `node` (extra options after the pool)."""
+    return [
         sys.executable,
         "-m",
         "celery",
@@ -94,12 +88,24 @@ def celery_worker(django_db_setup, django_db_blocker):
         "-n",
         node,
         "--pool",
-        "solo",
+        pool,
+        *extra,
         "--without-gossip",
         "--without-mingle",
         "-l",
         "WARNING",
     ]
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup, django_db_blocker):
+    """A real `celery worker` process on the real Redis broker, using the test database.
+
+    Tests that use it must be `django_db(transaction=True)` so the worker sees their data.
+    """
+    node = f"{TEST_QUEUE}@localhost"
+    env = {**os.environ, "DATABASE_URL": _database_url(), **CELERY_WORKER_ENV}
+    command = worker_command(node)
     worker = subprocess.Popen(command, cwd=ROOT, env=env)
     try:
         deadline = time.monotonic() + 60

@@ -12,7 +12,6 @@ import contextlib
 import os
 import socket
 import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -26,7 +25,7 @@ import pytest
 from spink import embedded
 from spink.celery import app as celery_app
 from spink.outbox import sending
-from tests.conftest import CELERY_WORKER_ENV, ROOT, TEST_QUEUE, _database_url
+from tests.conftest import CELERY_WORKER_ENV, ROOT, _database_url, worker_command
 from tests.followup import monitoring_support  # noqa: F401  (the workers' mail and queue)
 
 
@@ -109,26 +108,7 @@ def prefork_worker(
         **CELERY_WORKER_ENV,
         "REDIS_URL": redis.url,
     }
-    command = [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "spink",
-        "worker",
-        "-Q",
-        TEST_QUEUE,
-        "-n",
-        node,
-        "--pool",
-        "prefork",
-        "--concurrency",
-        str(concurrency),
-        "--without-gossip",
-        "--without-mingle",
-        "-l",
-        "WARNING",
-    ]
+    command = worker_command(node, "--concurrency", str(concurrency), pool="prefork")
     process = subprocess.Popen(command, cwd=ROOT, env=env)
     try:
         deadline = time.monotonic() + 60

@@ -3,7 +3,7 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-EMBEDDED := $(PY) -m spink.embedded run --
+EMBEDDED := $(PY) -m devtools.embedded run --
 
 .PHONY: run test lint format install browser-deps services-up services-down messages bench loadtest \
 	clean lock backup restore
@@ -19,7 +19,7 @@ $(VENV)/.installed: requirements-dev.lock
 install: $(VENV)/.installed
 
 run: install
-	DEBUG=1 SPINK_DEMO=1 $(EMBEDDED) $(PY) -m spink.devserver
+	DEBUG=1 SPINK_DEMO=1 $(EMBEDDED) $(PY) -m devtools.devserver
 
 # Debian's Chromium for the browser tests (Playwright cannot download browsers here).
 browser-deps:
@@ -46,10 +46,10 @@ messages: install
 	$(PY) manage.py compilemessages --ignore ".venv/*"
 
 services-up: install
-	$(PY) -m spink.embedded up
+	$(PY) -m devtools.embedded up
 
 services-down: install
-	$(PY) -m spink.embedded down
+	$(PY) -m devtools.embedded down
 
 # One file with a pg_dump of the database and the uploaded files, in .data/backups/ (ops/backup.py).
 backup: install
@@ -71,9 +71,9 @@ clean:
 
 # Benchmarks at regional scale (not part of `make test`); writes BENCHMARKS.md.
 bench: install
-	$(EMBEDDED) $(PY) -m spink.bench
+	$(EMBEDDED) $(PY) -m devtools.bench
 
 # Load test against gunicorn at 10 and 50 concurrent users (not part of `make test`);
 # writes its own section of BENCHMARKS.md.
 loadtest: install
-	$(EMBEDDED) $(PY) -m spink.loadtest
+	$(EMBEDDED) $(PY) -m devtools.loadtest

@@ -15,8 +15,6 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from spink import embedded
-
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -72,7 +70,7 @@ DEBUG = env_bool("DEBUG", False)
 # Demo mode gives the seeded demo users a known password; never enable it in production.
 DEMO_MODE = env_bool("SPINK_DEMO", False)
 
-SECRET_KEY = os.environ.get("SECRET_KEY", "") or embedded.local_secret_key()
+SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
     raise ImproperlyConfigured(
         "SECRET_KEY is not set. Set the SECRET_KEY environment variable to a long random "
@@ -115,6 +113,11 @@ INSTALLED_APPS = [
     "placements",
     "followup",
 ]
+# Developer tooling (demo seeding, scale generators): `make run`, `make test`, `make bench` and
+# `make loadtest` turn it on; the production image does not even contain its dependencies.
+DEVTOOLS = env_bool("SPINK_DEVTOOLS", DEBUG)
+if DEVTOOLS:
+    INSTALLED_APPS.append("devtools")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -164,12 +167,24 @@ TEMPLATES = [
 ]
 
 # --- Data stores -------------------------------------------------------------------------
-# Without DATABASE_URL/REDIS_URL Spink talks to the embedded servers kept under ./.data/,
-# which `make run` and `make test` start (spink/embedded.py).
+# Both must be given: there is no fallback, so a production server whose variable went
+# missing stops at start-up instead of looking for a development database. `make run` and
+# `make test` set them (to the embedded servers under ./.data/ when the shell has none).
+
+
+def _required_url(name: str, example: str) -> str:
+    url = os.environ.get(name, "").strip()
+    if not url:
+        raise ImproperlyConfigured(
+            f"{name} is not set. Set it to the server Spink should use (for example {example}). "
+            "On a developer's machine, `make run` and `make test` set it, or run a command "
+            "through `python -m devtools.embedded run -- <command>`."
+        )
+    return url
 
 
 def _database_from_env() -> dict:
-    url = os.environ.get("DATABASE_URL") or embedded.postgres_url()
+    url = _required_url("DATABASE_URL", "postgres://spink:password@db:5432/spink")
     try:
         config = dj_database_url.parse(url, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))
     except ValueError as exc:
@@ -199,7 +214,7 @@ def _database_from_env() -> dict:
 DATABASES = {"default": _database_from_env()}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-REDIS_URL = os.environ.get("REDIS_URL") or embedded.redis_url()
+REDIS_URL = _required_url("REDIS_URL", "redis://redis:6379/0")
 if not REDIS_URL.startswith(("redis://", "rediss://")):
     raise ImproperlyConfigured(
         f"REDIS_URL must start with redis:// or rediss://; got {REDIS_URL!r}."

@@ -22,7 +22,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from spink import embedded
+from devtools import embedded
 from spink.celery import app as celery_app
 from spink.outbox import sending
 from tests.conftest import CELERY_WORKER_ENV, ROOT, _database_url, worker_command

@@ -2,7 +2,7 @@ import socket
 
 import pytest
 
-from spink import embedded
+from devtools import embedded
 
 pytestmark = pytest.mark.django_db
 

@@ -32,7 +32,7 @@ from django.test import Client, RequestFactory, override_settings
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from spink import embedded
+from devtools import embedded
 from spink.unavailable import ServiceUnavailableMiddleware, server_error, unavailable_service
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,7 +59,7 @@ def closed_port() -> int:
 
 
 def postgres(action: str, directory: Path, port: int) -> None:
-    """spink.embedded's own start/stop, pointed at this module's data directory and port."""
+    """devtools.embedded's own start/stop, pointed at this module's data directory and port."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(embedded, "PG_DIR", directory)
         patch.setattr(embedded, "PG_PORT", port)

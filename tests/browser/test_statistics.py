@@ -5,7 +5,7 @@ import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 
-from placements.history import seed_history
+from devtools.demo.history import seed_history
 from spink.accounts.models import Municipality, Role
 from tests.browser.conftest import log_in
 from tests.factories import TEST_PASSWORD, user_with_role

@@ -22,8 +22,9 @@ from categories.models import (
     Service,
     Strategy,
 )
-from categories.plans import demo, kpis, selectors, services, text
+from categories.plans import kpis, selectors, services, text
 from categories.plans.kpis import KpiStatus, Period
+from devtools.demo import plans as demo
 from placements import services as placement_services
 from placements.models import PlacementRequest
 from providers.models import AgreementUnit, FrameworkAgreement

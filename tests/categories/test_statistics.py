@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 from categories.models import Service
 from categories.statistics import selectors
 from categories.statistics.selectors import Filters, percent_change
-from placements.history import seed_history
+from devtools.demo.history import seed_history
 from placements.identity import person_key
 from placements.models import PlacementRequest, RequestStatus
 from spink.accounts.models import Municipality, Role

@@ -1,5 +1,5 @@
-"""followup.scale: bulk follow-up for benchmarks obeys the follow-up rules, stays inside its
-years, is reproducible from its seed and adds to what exists."""
+"""devtools.scale.followup: bulk follow-up for benchmarks obeys the follow-up rules, stays
+inside its years, is reproducible from its seed and adds to what exists."""
 
 from __future__ import annotations
 
@@ -13,6 +13,9 @@ from django.db import transaction
 from django.db.models import Count, Max
 from django.utils import timezone
 
+from devtools.demo import accounts as accounts_demo
+from devtools.scale.followup import MONITORED, generate_followup
+from devtools.scale.register import generate_register
 from followup import rules, services
 from followup.models import (
     CheckResult,
@@ -25,10 +28,7 @@ from followup.models import (
     Signal,
     SiteVisit,
 )
-from followup.scale import MONITORED, generate_followup
 from providers.models import Provider, PublicationStatus, Unit
-from providers.scale import generate_register
-from spink.accounts import demo as accounts_demo
 from spink.accounts.models import User
 
 pytestmark = pytest.mark.django_db

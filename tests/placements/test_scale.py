@@ -9,7 +9,8 @@ from django.db import transaction
 from django.db.models import Count, F, Min, Q
 from django.utils import timezone
 
-from placements import scale
+from devtools.scale import placements as scale
+from devtools.scale.register import generate_register
 from placements.models import (
     CLOSED_STATUSES,
     PlacementRequest,
@@ -18,7 +19,6 @@ from placements.models import (
     TimelineEvent,
 )
 from providers.rules import matchable_offerings
-from providers.scale import generate_register
 from tests.placements.test_tally import counted_from_requests, tallies
 
 pytestmark = pytest.mark.django_db

@@ -1,6 +1,6 @@
 """`make run`: migrate, load demo data, then run web, worker and beat until Ctrl-C.
 
-Run inside `python -m spink.embedded run --`, which provides PostgreSQL and Redis.
+Run inside `python -m devtools.embedded run --`, which provides PostgreSQL and Redis.
 """
 
 from __future__ import annotations

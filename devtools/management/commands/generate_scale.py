@@ -7,10 +7,10 @@ import time
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from placements import scale
+from devtools.scale import placements as scale
+from devtools.scale.register import generate_register
 from placements.models import PlacementRequest
 from providers.models import Unit
-from providers.scale import generate_register
 
 
 class Command(BaseCommand):
@@ -36,7 +36,7 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=7)
 
     def handle(self, *args, **options) -> None:
-        from followup.scale import generate_followup
+        from devtools.scale.followup import generate_followup
 
         if options["years"] < 1 or options["requests"] < 0 or options["units"] < 0:
             raise CommandError("--years must be at least 1; sizes cannot be negative.")

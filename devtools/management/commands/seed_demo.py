@@ -2,12 +2,12 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from categories import taxonomy
-from categories.plans import demo as plan_demo
-from followup import demo as followup_demo
-from placements import demo as placement_demo
-from placements import history as placement_history
-from providers import demo as register_demo
-from spink.accounts import demo
+from devtools.demo import accounts as demo
+from devtools.demo import followup as followup_demo
+from devtools.demo import history as placement_history
+from devtools.demo import placements as placement_demo
+from devtools.demo import plans as plan_demo
+from devtools.demo import register as register_demo
 
 
 class Command(BaseCommand):

@@ -32,7 +32,7 @@ def _use_bench_database() -> None:
     import dj_database_url
     import psycopg
 
-    from spink import embedded
+    from devtools import embedded
 
     url = os.environ.get("DATABASE_URL") or embedded.postgres_url()
     config = dj_database_url.parse(url)

@@ -23,11 +23,11 @@ from django.db.models.functions import Cast, Concat, ExtractYear, LPad
 from django.utils import timezone
 
 from categories.models import Service, Subcategory
+from devtools.demo import accounts as accounts_demo
 from placements.identity import person_key
 from placements.models import PlacementRequest, Recommendation, RequestKind, RequestStatus
 from placements.services import AREA_TEAMS
 from providers.models import UnitService
-from spink.accounts import demo as accounts_demo
 from spink.accounts.models import Administration, OrgUnit, Role, User
 
 MUNICIPALITY_CODE = "1480"  # Göteborg

@@ -2,10 +2,10 @@
 with their checklists, monitoring signals with the nightly runs that found them, feedback,
 deep controls and matching-focused site visits, spread over a range of years.
 
-Like providers.scale it bulk inserts (no per-row history, no e-mails, no register changes) on
-top of a register that exists (generate_register, seed_demo) and the demo users. The rows obey
-the rules the product's services enforce: the checklist of followup.rules, decisions that
-agree with the check results, one pending control per provider, an approved latest decision
+Like devtools.scale.register it bulk inserts (no per-row history, no e-mails, no register
+changes) on top of a register that exists (generate_register, seed_demo) and the demo users. The
+rows obey the rules the product's services enforce: the checklist of followup.rules, decisions
+that agree with the check results, one pending control per provider, an approved latest decision
 for every provider with published direct-procurement units, feedback that moved through its
 workflow, a pattern signal where the pattern rule would have raised one, and deep-control
 outcomes that agree with the register's state of the unit as it is now.

@@ -28,9 +28,11 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from categories.models import Service, Subcategory
+from devtools.demo import accounts as accounts_demo
+from devtools.demo.history import ACUTE_SHARE, AGES, MONTH_WEIGHTS, REPEAT_SHARE, VOLUMES
+from devtools.demo.placements import personal_number
+from devtools.demo.register import FIRST_NAMES, LAST_NAMES
 from placements import rules
-from placements.demo import personal_number
-from placements.history import ACUTE_SHARE, AGES, MONTH_WEIGHTS, REPEAT_SHARE, VOLUMES
 from placements.identity import person_key
 from placements.models import (
     PlacementRequest,
@@ -40,10 +42,8 @@ from placements.models import (
     TimelineEvent,
 )
 from placements.services import AREA_TEAMS
-from providers.demo import FIRST_NAMES, LAST_NAMES
 from providers.models import Price, UnitService
 from providers.rules import matchable_offerings
-from spink.accounts import demo as accounts_demo
 from spink.accounts.models import (
     Administration,
     Municipality,

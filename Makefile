@@ -5,8 +5,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 EMBEDDED := $(PY) -m devtools.embedded run --
 
-.PHONY: run test lint format install browser-deps services-up services-down messages bench loadtest \
-	clean lock backup restore
+.PHONY: run test test-fast lint types format install browser-deps services-up services-down messages \
+	bench loadtest clean lock backup restore
 
 # Development and tests install the dev lock (runtime + test tools); the image installs
 # requirements.lock (runtime only). Both are made by `make lock` from pyproject.toml.
@@ -31,13 +31,24 @@ browser-deps:
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 format: install
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-test: install browser-deps lint
+# The type checker (mypy with the Django and DRF plugins; [tool.mypy] in pyproject.toml). The
+# Django plugin imports the settings, so it runs with the same environment as the tests.
+types: install
+	$(EMBEDDED) $(VENV)/bin/mypy
+
+test: install browser-deps lint types
 	$(EMBEDDED) $(PY) -m pytest $(PYTEST_ARGS)
+
+# The suite without the browser tests (no Chromium, no lint), on the test database of the last
+# run: for quick iterations; `make test` is the whole check.
+test-fast: install
+	$(EMBEDDED) $(PY) -m pytest --reuse-db --ignore=tests/browser $(PYTEST_ARGS)
 
 # Update the Swedish catalogue from the code and compile it (needs gettext's msgfmt).
 messages: install

@@ -1,19 +1,7 @@
 from django.contrib import admin
 
-from categories.models import (
-    Activity,
-    CategoryArea,
-    CategoryPlan,
-    CouncilDecision,
-    Goal,
-    Kpi,
-    KpiMeasurement,
-    OperatingForm,
-    Service,
-    Strategy,
-    Subcategory,
-)
-from spink.admin_safety import StrictHistoryAdmin, StrictLookupAdmin
+from categories.models import CategoryArea, OperatingForm, Service, Subcategory
+from spink.admin_safety import StrictHistoryAdmin
 
 
 class SubcategoryInline(admin.TabularInline):
@@ -45,47 +33,3 @@ class SubcategoryAdmin(StrictHistoryAdmin):
     list_display = ["name_sv", "name_en", "service", "code", "is_active"]
     list_filter = ["service__area", "service"]
     search_fields = ["name_sv", "name_en", "code"]
-
-
-# --- Category plans -----------------------------------------------------------------------------
-
-
-class GoalInline(admin.TabularInline):
-    model = Goal
-    extra = 0
-
-
-class CouncilDecisionInline(admin.TabularInline):
-    model = CouncilDecision
-    extra = 0
-
-
-@admin.register(CategoryPlan)
-class CategoryPlanAdmin(StrictHistoryAdmin):
-    list_display = ["area", "year", "municipality"]
-    list_filter = ["municipality", "area", "year"]
-    inlines = [GoalInline, CouncilDecisionInline]
-
-
-@admin.register(Strategy)
-class StrategyAdmin(StrictLookupAdmin):
-    list_display = ["title", "goal"]
-    list_filter = ["goal__plan"]
-
-
-@admin.register(Activity)
-class ActivityAdmin(StrictHistoryAdmin):
-    list_display = ["title", "strategy", "status"]
-    list_filter = ["status", "strategy__goal__plan"]
-
-
-class KpiMeasurementInline(admin.TabularInline):
-    model = KpiMeasurement
-    extra = 0
-
-
-@admin.register(Kpi)
-class KpiAdmin(StrictHistoryAdmin):
-    list_display = ["name", "strategy", "source"]
-    list_filter = ["source", "strategy__goal__plan"]
-    inlines = [KpiMeasurementInline]

@@ -4,4 +4,4 @@ from django.utils.translation import gettext_lazy as _
 
 class CategoriesConfig(AppConfig):
     name = "categories"
-    verbose_name = _("Service taxonomy and category management")
+    verbose_name = _("Service taxonomy")

@@ -3,40 +3,103 @@
 Runs against a database of its own (`<name>_bench` on the configured server), fills it once
 with a regional-size register, then requests each page many times through Django's full
 request/response cycle and writes BENCHMARKS.md. Not part of `make test`: numbers are
-measured, never asserted inside a test.
+measured, never asserted inside a test (tests/devtools runs it in miniature only to see that it
+works).
+
+In miniature (a smoke run, e.g. from the tests), on a database of its own per scale
+(`<name>_bench_tiny`) and a report elsewhere:
+
+    python -m devtools.bench --scale tiny --only register --runs 3 --out /tmp/bench.md
+
+Options and their environment variables: --scale / BENCH_SCALE (tiny, small or regional, the
+default), --only / BENCH_ONLY (benchmarks whose group or name contains the text: placements,
+matching, register, statistics, or e.g. "register search"), --runs / BENCH_RUNS, --out /
+BENCH_OUT (default BENCHMARKS.md), --database-url / BENCH_DATABASE_URL (exactly this
+database instead of `<name>_bench…`). BENCH_UNITS, BENCH_REQUESTS, BENCH_MUNICIPALITIES and
+BENCH_YEARS change the sizes of the chosen scale.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import platform
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-UNITS = int(os.environ.get("BENCH_UNITS", "10000"))
-REQUESTS = int(os.environ.get("BENCH_REQUESTS", "750000"))
-MUNICIPALITIES = int(os.environ.get("BENCH_MUNICIPALITIES", "10"))
-YEARS = int(os.environ.get("BENCH_YEARS", "10"))
-RUNS = int(os.environ.get("BENCH_RUNS", "60"))
+BENCHMARKS = ROOT / "BENCHMARKS.md"
 WARMUP = 5
 LOAD_TEST_START = "<!-- load-test:start -->"
 LOAD_TEST_END = "<!-- load-test:end -->"
 
 
-def _use_bench_database() -> None:
-    """Point DATABASE_URL at <name>_bench on the same server, creating it if needed."""
+@dataclass(frozen=True)
+class Scale:
+    """How much data the bench database gets, and how often each page is requested."""
+
+    name: str
+    units: int
+    requests: int
+    municipalities: int
+    years: int
+    followup: int  # controls, signals and feedback, each
+    runs: int
+    history: bool  # the demo's 2023–2024 history of Gothenburg (seed_demo)
+    database_url: str | None = None  # None: `<name>_bench` (+ `_<scale>`) beside DATABASE_URL
+
+    @property
+    def database_suffix(self) -> str:
+        return "_bench" if self.name == "regional" else f"_bench_{self.name}"
+
+
+SCALES = {
+    "regional": Scale("regional", 10_000, 750_000, 10, 10, 5_000, 60, history=True),
+    "small": Scale("small", 1_000, 20_000, 3, 3, 500, 20, history=True),
+    # The demo register (320 units) and a few hundred generated requests: seconds, not minutes.
+    "tiny": Scale("tiny", 400, 300, 2, 2, 30, 5, history=False),
+}
+
+
+def scale_from(
+    name: str | None = None, runs: int | None = None, database_url: str | None = None
+) -> Scale:
+    """The named scale (default BENCH_SCALE, else regional) with the BENCH_* sizes applied."""
+    name = name or os.environ.get("BENCH_SCALE") or "regional"
+    if name not in SCALES:
+        raise SystemExit(f"Unknown bench scale {name!r}: choose one of {', '.join(SCALES)}.")
+    scale = SCALES[name]
+    env = os.environ.get
+    return replace(
+        scale,
+        units=int(env("BENCH_UNITS") or scale.units),
+        requests=int(env("BENCH_REQUESTS") or scale.requests),
+        municipalities=int(env("BENCH_MUNICIPALITIES") or scale.municipalities),
+        years=int(env("BENCH_YEARS") or scale.years),
+        runs=runs or int(env("BENCH_RUNS") or scale.runs),
+        database_url=database_url or env("BENCH_DATABASE_URL") or None,
+    )
+
+
+def _use_bench_database(scale: Scale) -> None:
+    """Point DATABASE_URL at the scale's bench database (<name>_bench for the regional one,
+    <name>_bench_<scale> for the others, or exactly scale.database_url), creating it if
+    needed: a miniature run never fills the regional database with miniature data."""
     import dj_database_url
     import psycopg
 
     from devtools import embedded
 
-    url = os.environ.get("DATABASE_URL") or embedded.postgres_url()
+    if scale.database_url:
+        url = scale.database_url
+        bench_name = dj_database_url.parse(url)["NAME"]
+    else:
+        url = os.environ.get("DATABASE_URL") or embedded.postgres_url()
+        bench_name = f"{dj_database_url.parse(url)['NAME']}{scale.database_suffix}"
     config = dj_database_url.parse(url)
-    bench_name = f"{config['NAME']}_bench"
     conninfo = {
         "host": config["HOST"],
         "port": config["PORT"] or 5432,
@@ -51,7 +114,9 @@ def _use_bench_database() -> None:
         ).fetchone()
         if not exists:
             connection.execute(f'CREATE DATABASE "{bench_name}"')
-    os.environ["DATABASE_URL"] = url.rsplit("/", 1)[0] + f"/{bench_name}"
+    os.environ["DATABASE_URL"] = (
+        url if scale.database_url else url.rsplit("/", 1)[0] + f"/{bench_name}"
+    )
 
 
 @dataclass
@@ -93,8 +158,8 @@ def percentile(samples: list[float], pct: float) -> float:
     return ordered[index]
 
 
-def timed(call: Callable[[], object], runs: int) -> list[float]:
-    for _ in range(WARMUP):
+def timed(call: Callable[[], object], runs: int, warmup: int = WARMUP) -> list[float]:
+    for _ in range(warmup):
         call()
     samples = []
     for _ in range(runs):
@@ -201,6 +266,8 @@ def matching_scenarios() -> list[Scenario]:
         .order_by("pk")
         .first()
     )
+    if request is None:
+        raise RuntimeError("No HVB request with a birth date to match: regenerate the data.")
     params = _matching_params(request)
     total = len(rank_candidates(request))
     return [
@@ -461,16 +528,46 @@ def register_scenarios() -> list[Scenario]:
     ]
 
 
-def scenarios() -> list[Scenario]:
-    return [
-        *placement_scenarios(),
-        *matching_scenarios(),
-        *register_scenarios(),
-        *statistics_scenarios(),
-    ]
+SCENARIO_GROUPS: dict[str, Callable[[], list[Scenario]]] = {
+    "placements": placement_scenarios,
+    "matching": matching_scenarios,
+    "register": register_scenarios,
+    "statistics": statistics_scenarios,
+}
 
 
-def measure(scenario: Scenario) -> Result:
+def scenarios(only: str | None = None, complete: bool = True) -> list[Scenario]:
+    """Every benchmark, or those whose group or name contains `only` (any case).
+
+    A group named by `only` is built alone; otherwise every group is built and the names are
+    filtered. A group the data cannot serve (a miniature database may lack, say, a request
+    being matched) fails the run when it was named or the run is to be `complete`, and is
+    skipped with a note otherwise."""
+    needle = (only or "").strip().lower()
+    named = [key for key in SCENARIO_GROUPS if needle and needle in key]
+    chosen = []
+    for key, build in SCENARIO_GROUPS.items():
+        if named and key not in named:
+            continue
+        try:
+            group = build()
+        except RuntimeError as error:
+            if named or (complete and not needle):
+                raise
+            print(f"[bench] {key}: skipped ({error})", flush=True)
+            continue
+        chosen += [
+            scenario for scenario in group if named or needle in f"{key}: {scenario.name}".lower()
+        ]
+    if not chosen:
+        raise SystemExit(
+            f"No benchmark matches {only!r}: give a group ({', '.join(SCENARIO_GROUPS)}) or "
+            "part of a benchmark's name."
+        )
+    return chosen
+
+
+def measure(scenario: Scenario, runs: int) -> Result:
     from django.db import connection
     from django.test import Client
 
@@ -505,11 +602,12 @@ def measure(scenario: Scenario) -> Result:
         request()
         sql_samples.append(sum(executed))
 
+    warmup = min(WARMUP, runs)
     with connection.execute_wrapper(clock):
         request()
         queries = len(executed)
-        samples = timed(request_timing_sql, RUNS)
-    sql_samples = sql_samples[WARMUP:]
+        samples = timed(request_timing_sql, runs, warmup)
+    sql_samples = sql_samples[warmup:]
     floor_p50 = floor_p95 = None
     if scenario.floor_sql:
 
@@ -518,7 +616,7 @@ def measure(scenario: Scenario) -> Result:
                 cursor.execute(scenario.floor_sql, scenario.floor_params)
                 cursor.fetchall()
 
-        floor_samples = timed(floor, RUNS)
+        floor_samples = timed(floor, runs, warmup)
         floor_p50, floor_p95 = percentile(floor_samples, 50), percentile(floor_samples, 95)
     return Result(
         scenario,
@@ -552,7 +650,7 @@ def machine() -> str:
     )
 
 
-def report(results: list[Result], data: str) -> str:
+def report(results: list[Result], data: str, scale: Scale) -> str:
     def fmt(value: float | None) -> str:
         return "–" if value is None else f"{value:.1f}"
 
@@ -562,9 +660,15 @@ def report(results: list[Result], data: str) -> str:
     lines = [
         "# Benchmarks",
         "",
-        f"Last run: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} by `make bench`.",
+        f"Last run: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} by "
+        + (
+            "`make bench`."
+            if scale.name == "regional"
+            else f"`python -m devtools.bench --scale {scale.name}` (a miniature run)."
+        ),
         f"Machine: {machine()}.",
-        f"Data: {data}. Each page requested {RUNS} times after {WARMUP} warm-ups through "
+        f"Data: {data}. Each page requested {scale.runs} times after "
+        f"{min(WARMUP, scale.runs)} warm-ups through "
         "Django's full request cycle (test client, logged-in user); times in milliseconds.",
         "The floor is the same result computed by one hand-written SQL statement; *page SQL* "
         "is the time the page spent in its own queries (summed per request), so the two "
@@ -585,10 +689,11 @@ def report(results: list[Result], data: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def prepare() -> str:
-    """Point Django at the bench database, migrate it and fill it to regional scale once;
-    returns a description of the data. Shared by the benchmark and the load test."""
-    _use_bench_database()
+def prepare(scale: Scale | None = None) -> str:
+    """Point Django at the scale's bench database, migrate it and fill it once; returns a
+    description of the data. Shared by the benchmark and the load test."""
+    scale = scale or scale_from()
+    _use_bench_database(scale)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "spink.settings")
     os.environ["DEBUG"] = "0"
     import django
@@ -608,21 +713,26 @@ def prepare() -> str:
     call_command("migrate", "--no-input", verbosity=0)
     if not PlacementRequest.objects.filter(social_worker__username__startswith="scale.").exists():
         print(
-            f"[bench] generating {REQUESTS} requests, {MUNICIPALITIES} municipalities, "
-            f"{YEARS} years, {UNITS} units (once per bench database) …",
+            f"[bench] generating {scale.requests} requests, {scale.municipalities} "
+            f"municipalities, {scale.years} years, {scale.units} units ({scale.name} scale, "
+            "once per bench database) …",
             flush=True,
         )
         call_command(
             "generate_scale",
-            municipalities=MUNICIPALITIES,
-            years=YEARS,
-            requests=REQUESTS,
-            units=UNITS,
+            municipalities=scale.municipalities,
+            years=scale.years,
+            requests=scale.requests,
+            units=scale.units,
+            controls=scale.followup,
+            signals=scale.followup,
+            feedback=scale.followup,
+            history=scale.history,
         )
     return (
-        f"{_n(PlacementRequest.objects.count())} placement requests in {MUNICIPALITIES} "
-        f"municipalities over {YEARS} years, {_n(Unit.objects.count())} units "
-        "(`manage.py generate_scale`)"
+        f"{_n(PlacementRequest.objects.count())} placement requests in {scale.municipalities} "
+        f"municipalities over {scale.years} years, {_n(Unit.objects.count())} units "
+        f"(`manage.py generate_scale`, {scale.name} scale)"
     )
 
 
@@ -630,29 +740,68 @@ def _n(number: int) -> str:
     return f"{number:,}".replace(",", " ")
 
 
-def main() -> int:
-    data = prepare()
+def write_report(text: str, path: Path) -> None:
+    """Write the report to `path`, keeping the load test's section of the file there."""
+    kept = ""
+    if path.exists():  # the load test's section, written by `make loadtest`
+        old = path.read_text()
+        start, end = old.find(LOAD_TEST_START), old.find(LOAD_TEST_END)
+        if 0 <= start < end:
+            kept = "\n" + old[start : end + len(LOAD_TEST_END)] + "\n"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text + kept)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m devtools.bench",
+        description="Time Spink's pages against their SQL floors on a bench database.",
+    )
+    parser.add_argument(
+        "--scale",
+        choices=list(SCALES),
+        default=os.environ.get("BENCH_SCALE") or "regional",
+        help="how much data the bench database gets (env BENCH_SCALE; default regional)",
+    )
+    parser.add_argument(
+        "--only",
+        default=os.environ.get("BENCH_ONLY") or None,
+        help="only benchmarks whose group or name contains this text (env BENCH_ONLY)",
+    )
+    parser.add_argument("--runs", type=int, default=None, help="requests per page (env BENCH_RUNS)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path(os.environ.get("BENCH_OUT") or BENCHMARKS),
+        help="the report to write (env BENCH_OUT; default BENCHMARKS.md)",
+    )
+    parser.add_argument(
+        "--database-url",
+        default=None,
+        help="use exactly this database (env BENCH_DATABASE_URL; default <name>_bench…)",
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    options = parse_args(argv)
+    scale = scale_from(options.scale, options.runs, options.database_url)
+    data = prepare(scale)
     from spink.gunicorn_conf import tune_gc
 
     tune_gc()  # as in every gunicorn worker, so pages are timed as they are served
     results = []
-    for scenario in scenarios():
-        result = measure(scenario)
+    # The regional benchmark is complete or fails; a miniature one measures what its data has.
+    for scenario in scenarios(options.only, complete=scale.name == "regional"):
+        result = measure(scenario, scale.runs)
         results.append(result)
         print(
             f"[bench] {scenario.name}: p50 {result.p50:.1f} ms, p95 {result.p95:.1f} ms, "
             f"{result.queries} queries",
             flush=True,
         )
-    path = ROOT / "BENCHMARKS.md"
-    kept = ""
-    if path.exists():  # the load test's section, written by `make loadtest`
-        text = path.read_text()
-        start, end = text.find(LOAD_TEST_START), text.find(LOAD_TEST_END)
-        if 0 <= start < end:
-            kept = "\n" + text[start : end + len(LOAD_TEST_END)] + "\n"
-    path.write_text(report(results, data) + kept)
-    print("[bench] wrote BENCHMARKS.md")
+    write_report(report(results, data, scale), options.out)
+    print(f"[bench] wrote {options.out}")
     return 0
 
 

@@ -4,15 +4,26 @@ Uses the benchmark's database (`devtools.bench.prepare()`: `<name>_bench`, fille
 scale), starts gunicorn on 127.0.0.1 with production settings, runs each stage of
 devtools/locustfile.py in a process of its own and writes the results into BENCHMARKS.md between
 the load-test markers, leaving the rest of the file alone. Not part of `make test`: load is
-measured, never asserted inside a test. Run it on a quiet machine.
+measured, never asserted inside a test (tests/devtools runs it in miniature only to see that it
+works). Run it on a quiet machine.
 
 Environment: LOADTEST_SECONDS (measured seconds per stage, default 60), LOADTEST_SPAWN_RATE
 (new users per second during ramp-up, default 5), LOADTEST_WORKERS (gunicorn workers, default
-2 × cores + 1), and those of `make bench` (BENCH_*, DATABASE_URL, REDIS_URL).
+2 × cores + 1), LOADTEST_USERS (the stages, default "10,50"), LOADTEST_SETTLE (seconds after
+the last login before measuring, default 5), LOADTEST_IDLE_SECONDS (the quiet-machine check
+before the load, default 5), LOADTEST_OUT (the report, default BENCHMARKS.md), LOADTEST_JSON
+(also the raw results, as JSON), LOADTEST_UNCOMPRESSED_STATIC=1 (collectstatic without the
+compressed copies: seconds instead of minutes; the virtual users never request static files),
+and those of `make bench` (BENCH_SCALE, BENCH_DATABASE_URL,
+BENCH_* sizes, DATABASE_URL, REDIS_URL). Each has a command-line option; in miniature:
+
+    python -m devtools.loadtest --scale tiny --users 2 --seconds 3 --uncompressed-static \\
+        --out /tmp/load.md
 """
 
 from __future__ import annotations
 
+import argparse
 import http.client
 import json
 import os
@@ -24,6 +35,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -36,10 +48,12 @@ START_MARKER = "<!-- load-test:start -->"
 END_MARKER = "<!-- load-test:end -->"
 
 STAGES = (10, 50)
-SECONDS = float(os.environ.get("LOADTEST_SECONDS", "60"))
-SPAWN_RATE = float(os.environ.get("LOADTEST_SPAWN_RATE", "5"))
+SECONDS = 60.0
+SPAWN_RATE = 5.0
 # After the last login, so that every worker has served every page once before measuring.
 SETTLE_SECONDS = 5.0
+# How long the machine's CPU is watched, idle, before the load.
+IDLE_SECONDS = 5.0
 TARGET_USERS = 50
 TARGET_P95_MS = 500.0
 # Records each virtual user picks from: a person's recent cases, not the whole database.
@@ -59,8 +73,119 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
-# The production rule (spink/gunicorn_conf.py) unless LOADTEST_WORKERS says otherwise.
-WORKERS = int(os.environ.get("LOADTEST_WORKERS") or gunicorn_conf.workers)
+@dataclass(frozen=True)
+class Options:
+    stages: tuple[int, ...] = STAGES
+    seconds: float = SECONDS
+    spawn_rate: float = SPAWN_RATE
+    settle: float = SETTLE_SECONDS
+    idle_seconds: float = IDLE_SECONDS
+    # The production rule (spink/gunicorn_conf.py) unless told otherwise.
+    workers: int = gunicorn_conf.workers
+    out: Path = BENCHMARKS
+    json_out: Path | None = None
+    # Without whitenoise's compressed copies: seconds instead of a minute or two, and the same
+    # for what is measured (the virtual users request pages, never static files).
+    compress_static: bool = True
+
+
+def _stages(text: str) -> tuple[int, ...]:
+    try:
+        stages = tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        stages = ()
+    if not stages or min(stages) < 1:
+        raise argparse.ArgumentTypeError(f"not a list of user counts: {text!r}")
+    return stages
+
+
+def parse_args(argv: list[str] | None = None) -> tuple[Options, argparse.Namespace]:
+    """The load test's options (command line first, then LOADTEST_*), and the bench's."""
+    env = os.environ.get
+    parser = argparse.ArgumentParser(
+        prog="python -m devtools.loadtest",
+        description="Load Spink's production-shaped server with mixed-role virtual users.",
+    )
+    parser.add_argument(
+        "--users",
+        type=_stages,
+        default=_stages(env("LOADTEST_USERS") or ",".join(map(str, STAGES))),
+        help='concurrent users per stage, e.g. "10,50" or "2" (env LOADTEST_USERS)',
+    )
+    parser.add_argument(
+        "--seconds",
+        type=float,
+        default=float(env("LOADTEST_SECONDS") or SECONDS),
+        help="measured seconds per stage (env LOADTEST_SECONDS; default 60)",
+    )
+    parser.add_argument(
+        "--spawn-rate",
+        type=float,
+        default=float(env("LOADTEST_SPAWN_RATE") or SPAWN_RATE),
+        help="new users per second during ramp-up (env LOADTEST_SPAWN_RATE; default 5)",
+    )
+    parser.add_argument(
+        "--settle",
+        type=float,
+        default=float(env("LOADTEST_SETTLE") or SETTLE_SECONDS),
+        help="seconds after the last login before measuring (env LOADTEST_SETTLE; default 5)",
+    )
+    parser.add_argument(
+        "--idle-seconds",
+        type=float,
+        default=float(env("LOADTEST_IDLE_SECONDS") or IDLE_SECONDS),
+        help="seconds the idle machine's CPU is watched first (env LOADTEST_IDLE_SECONDS)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=int(env("LOADTEST_WORKERS") or gunicorn_conf.workers),
+        help="gunicorn workers (env LOADTEST_WORKERS; default 2 × cores + 1)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path(env("LOADTEST_OUT") or BENCHMARKS),
+        help="the file whose load-test section is written (env LOADTEST_OUT)",
+    )
+    parser.add_argument(
+        "--json",
+        type=Path,
+        default=Path(env("LOADTEST_JSON")) if env("LOADTEST_JSON") else None,
+        help="also write the raw results there (env LOADTEST_JSON)",
+    )
+    parser.add_argument(
+        "--uncompressed-static",
+        action="store_true",
+        default=env("LOADTEST_UNCOMPRESSED_STATIC", "") not in ("", "0"),
+        help="collect static files without compressed copies, much faster "
+        "(env LOADTEST_UNCOMPRESSED_STATIC=1)",
+    )
+    parser.add_argument(
+        "--scale",
+        default=None,
+        help="the bench database's scale: tiny, small or regional (env BENCH_SCALE)",
+    )
+    parser.add_argument(
+        "--database-url",
+        default=None,
+        help="use exactly this database (env BENCH_DATABASE_URL; default <name>_bench…)",
+    )
+    args = parser.parse_args(argv)
+    if args.seconds <= 0 or args.spawn_rate <= 0 or args.workers < 1:
+        parser.error("--seconds, --spawn-rate and --workers must be positive")
+    options = Options(
+        stages=args.users,
+        seconds=args.seconds,
+        spawn_rate=args.spawn_rate,
+        settle=max(0.0, args.settle),
+        idle_seconds=max(0.0, args.idle_seconds),
+        workers=args.workers,
+        out=args.out,
+        json_out=args.json,
+        compress_static=not args.uncompressed_static,
+    )
+    return options, args
 
 
 # --- Data -------------------------------------------------------------------------------------
@@ -73,12 +198,11 @@ def load_test_config() -> dict[str, Any]:
     from django.contrib.auth.hashers import make_password
     from rest_framework.authtoken.models import Token
 
-    from categories.statistics.selectors import years_with_requests
     from devtools.demo.accounts import DEMO_PASSWORD, USERS
     from placements import rules, selectors
     from placements.models import RequestStatus
-    from placements.views import MATCHING_ACTIONS
     from providers.models import Unit
+    from reporting.statistics.selectors import years_with_requests
     from spink.accounts.models import Role, User
 
     demo_users = list(
@@ -108,11 +232,11 @@ def load_test_config() -> dict[str, Any]:
         )
         # HVB has the most candidates in the register: the heaviest matching there is.
         hvb = list(open_requests.filter(service__code="hvb")[:PICK])
+        # Requests whose page shows this officer the matches: the product's own rule.
         matchable = [
             request.pk
             for request in hvb or list(open_requests[:PICK])
-            if rules.available_actions(request, user) & MATCHING_ACTIONS
-            and rules.may_see_matches(user, request)
+            if rules.shows_matching(user, request)
         ]
         if matchable:
             placement_officers.append({"username": user.username, "requests": matchable})
@@ -241,7 +365,7 @@ def _tail(log: Path, chars: int = 3000) -> str:
 
 
 @contextmanager
-def gunicorn(env: dict[str, str], log: Path, timeout: float = 60.0) -> Iterator[str]:
+def gunicorn(env: dict[str, str], log: Path, workers: int, timeout: float = 60.0) -> Iterator[str]:
     """gunicorn as the Dockerfile starts it, on a free loopback port; yields its base URL once
     /healthz answers 200 and the login page renders, and always stops it afterwards."""
     port = free_port()
@@ -255,7 +379,7 @@ def gunicorn(env: dict[str, str], log: Path, timeout: float = 60.0) -> Iterator[
         "--bind",
         f"{HOST}:{port}",
         "--workers",
-        str(WORKERS),
+        str(workers),
         "--access-logfile",
         "-",
     ]
@@ -276,7 +400,7 @@ def gunicorn(env: dict[str, str], log: Path, timeout: float = 60.0) -> Iterator[
         # The login page needs the static manifest: a broken collectstatic shows here.
         if (status := _get(port, "/login/")) != 200:
             raise RuntimeError(f"/login/ answered {status}:\n{_tail(log)}")
-        print(f"[loadtest] gunicorn: {WORKERS} workers on http://{HOST}:{port}", flush=True)
+        print(f"[loadtest] gunicorn: {workers} workers on http://{HOST}:{port}", flush=True)
         yield f"http://{HOST}:{port}"
     finally:
         # Graceful: workers finish their requests (gunicorn's graceful timeout is 30 s).
@@ -287,7 +411,9 @@ def gunicorn(env: dict[str, str], log: Path, timeout: float = 60.0) -> Iterator[
 # --- Stages -----------------------------------------------------------------------------------
 
 
-def run_stage(url: str, users: int, config: Path, workdir: Path) -> dict[str, Any]:
+def run_stage(
+    url: str, users: int, config: Path, workdir: Path, options: Options
+) -> dict[str, Any]:
     """One stage in a process of its own: locust's gevent patching must come before any other
     import, which this process (Django, psycopg) is long past."""
     out = workdir / f"stage-{users}.json"
@@ -300,17 +426,17 @@ def run_stage(url: str, users: int, config: Path, workdir: Path) -> dict[str, An
         "--users",
         str(users),
         "--spawn-rate",
-        str(SPAWN_RATE),
+        str(options.spawn_rate),
         "--seconds",
-        str(SECONDS),
+        str(options.seconds),
         "--settle",
-        str(SETTLE_SECONDS),
+        str(options.settle),
         "--out",
         str(out),
     ]
-    print(f"[loadtest] {users} users: ramping up at {SPAWN_RATE:g}/s", flush=True)
+    print(f"[loadtest] {users} users: ramping up at {options.spawn_rate:g}/s", flush=True)
     process = start(command, {**os.environ, "LOADTEST_CONFIG": str(config)})
-    limit = users / SPAWN_RATE + 120 + SETTLE_SECONDS + SECONDS + 60
+    limit = users / options.spawn_rate + 120 + options.settle + options.seconds + 60
     try:
         returncode = process.wait(timeout=limit)
     finally:
@@ -328,24 +454,44 @@ def run_stage(url: str, users: int, config: Path, workdir: Path) -> dict[str, An
     return result
 
 
-def background_cpu(seconds: float = 5.0) -> float:
+def background_cpu(seconds: float = IDLE_SECONDS) -> float:
     """Machine-wide CPU busy % with the server idle: what else runs here skews the stages."""
     import psutil  # locust's dependency
 
     psutil.cpu_percent()
-    time.sleep(seconds)
+    time.sleep(max(seconds, 0.1))
     busy = psutil.cpu_percent()
     note = " — the machine is not quiet: expect slower numbers" if busy > QUIET_CPU else ""
     print(f"[loadtest] machine CPU busy before the load: {busy:.0f} %{note}", flush=True)
     return busy
 
 
-def collect_static(env: dict[str, str]) -> None:
+# collectstatic with the manifest but without the compressed copies (whitenoise's storage reads
+# the same staticfiles.json and serves the files uncompressed).
+UNCOMPRESSED_COLLECTSTATIC = """
+import django
+django.setup()
+from django.conf import settings
+from django.core.management import call_command
+settings.STORAGES = {
+    **settings.STORAGES,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"},
+}
+call_command("collectstatic", "--no-input", verbosity=0)
+"""
+
+
+def collect_static(env: dict[str, str], compress: bool = True) -> None:
     """whitenoise's manifest storage serves only what collectstatic wrote."""
+    command = (
+        [sys.executable, "manage.py", "collectstatic", "--no-input", "--verbosity", "0"]
+        if compress
+        else [sys.executable, "-c", UNCOMPRESSED_COLLECTSTATIC]
+    )
     subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--no-input", "--verbosity", "0"],
+        command,
         cwd=ROOT,
-        env=env,
+        env={"DJANGO_SETTINGS_MODULE": "spink.settings", **env},
         check=True,
     )
 
@@ -366,6 +512,7 @@ def _slowest(result: dict[str, Any]) -> dict[str, Any]:
 
 
 def _verdict(result: dict[str, Any]) -> str:
+    """The target applies to the 50-user stage only."""
     if result["users"] != TARGET_USERS:
         return "–"
     p95 = result["measured"]["total"]["p95"] or 0
@@ -423,7 +570,9 @@ def _stage_section(result: dict[str, Any]) -> list[str]:
     return lines
 
 
-def report(results: list[dict[str, Any]], data: str, idle_cpu: float) -> str:
+def report(
+    results: list[dict[str, Any]], data: str, idle_cpu: float, options: Options | None = None
+) -> str:
     """The load-test section of BENCHMARKS.md, markers included."""
     from django.conf import settings
     from django.db import connection
@@ -434,15 +583,20 @@ def report(results: list[dict[str, Any]], data: str, idle_cpu: float) -> str:
         cursor.execute("SHOW max_connections")
         max_connections = cursor.fetchone()[0]
     conn_max_age = settings.DATABASES["default"]["CONN_MAX_AGE"]
+    options = options or Options()
+    by = "`make loadtest`" if options.stages == STAGES else "`python -m devtools.loadtest`"
     lines = [
         START_MARKER,
         "## Load test",
         "",
-        f"Last run: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} by `make loadtest`.",
+        f"Last run: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} by {by}.",
         f"Machine: {machine()}; CPU {idle_cpu:.0f} % busy with other work before the load"
         + (" (**not a quiet machine**)." if idle_cpu > QUIET_CPU else "."),
-        f"Server: gunicorn {version('gunicorn')}, {WORKERS} sync workers ({cores()} cores), "
-        "production settings (DEBUG off, whitenoise static files) over plain HTTP on loopback; "
+        f"Server: gunicorn {version('gunicorn')}, {options.workers} sync workers "
+        f"({cores()} cores), "
+        "production settings (DEBUG off, whitenoise static files"
+        + ("" if options.compress_static else ", without compressed copies")
+        + ") over plain HTTP on loopback; "
         f"each worker keeps one database connection ({conn_max_age} s; PostgreSQL "
         f"max_connections {max_connections}). The load generator, locust {version('locust')} "
         "in one process, runs on the same machine.",
@@ -450,9 +604,9 @@ def report(results: list[dict[str, Any]], data: str, idle_cpu: float) -> str:
         "Virtual users: social workers, placement officers, quality & control, managers and an "
         "API client (token) in the weights 10 : 5 : 3 : 1 : 1. Each logs in once through the "
         "login form, then requests a page every 1–3 s, far more often than a person, so one "
-        f"virtual user stands for several real ones. Each stage ramps up at {SPAWN_RATE:g} "
-        f"users/s, waits for every login and {SETTLE_SECONDS:.0f} s more, then is measured for "
-        f"{SECONDS:.0f} s. Times in milliseconds.",
+        f"virtual user stands for several real ones. Each stage ramps up at "
+        f"{options.spawn_rate:g} users/s, waits for every login and {options.settle:g} s more, "
+        f"then is measured for {options.seconds:g} s. Times in milliseconds.",
         "",
         "| stage | requests/s | p50 | p95 | errors (ramp-up + measured) | slowest page (p95) "
         f"| target at {TARGET_USERS} users |",
@@ -471,15 +625,17 @@ def report(results: list[dict[str, Any]], data: str, idle_cpu: float) -> str:
     return "\n".join(lines)
 
 
-def write_section(section: str) -> None:
-    """Replace the load-test section of BENCHMARKS.md, or append it; nothing else changes."""
-    text = BENCHMARKS.read_text() if BENCHMARKS.exists() else ""
+def write_section(section: str, path: Path = BENCHMARKS) -> None:
+    """Replace the load-test section of `path` (BENCHMARKS.md), or append it; nothing else
+    changes."""
+    text = path.read_text() if path.exists() else ""
     start, end = text.find(START_MARKER), text.find(END_MARKER)
     if start != -1 and end > start:
         text = text[:start] + section + text[end + len(END_MARKER) :]
     else:
         text = (text.rstrip("\n") + "\n\n" if text.strip() else "") + section + "\n"
-    BENCHMARKS.write_text(text)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
 
 
 # --- Main -------------------------------------------------------------------------------------
@@ -490,11 +646,12 @@ def _exit_on_sigterm(signum: int, _frame: object) -> None:
     raise SystemExit(128 + signum)
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    options, args = parse_args(argv)
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
-    from devtools.bench import prepare
+    from devtools.bench import prepare, scale_from
 
-    data = prepare()
+    data = prepare(scale_from(args.scale, database_url=args.database_url))
     config = load_test_config()
     from django.db import connections
 
@@ -504,17 +661,23 @@ def main() -> int:
         config_path = workdir / "config.json"
         config_path.write_text(json.dumps(config))
         env = server_environment(workdir / "static")
-        collect_static(env)
+        collect_static(env, options.compress_static)
         log = workdir / "gunicorn.log"
         try:
-            with gunicorn(env, log) as url:
-                idle_cpu = background_cpu()
-                results = [run_stage(url, users, config_path, workdir) for users in STAGES]
+            with gunicorn(env, log, options.workers) as url:
+                idle_cpu = background_cpu(options.idle_seconds)
+                results = [
+                    run_stage(url, users, config_path, workdir, options) for users in options.stages
+                ]
         except Exception:  # an interruption needs no server log
             print(f"[loadtest] gunicorn's log ends:\n{_tail(log)}", file=sys.stderr)
             raise
-    write_section(report(results, data, idle_cpu))
-    print("[loadtest] wrote the load-test section of BENCHMARKS.md")
+    write_section(report(results, data, idle_cpu, options), options.out)
+    print(f"[loadtest] wrote the load-test section of {options.out}")
+    if options.json_out is not None:
+        options.json_out.parent.mkdir(parents=True, exist_ok=True)
+        options.json_out.write_text(json.dumps(results, indent=2))
+        print(f"[loadtest] wrote the results to {options.json_out}")
     return 0
 
 

@@ -52,6 +52,7 @@ class MonitoringSourceForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        assert cleaned is not None  # Django's clean() returns cleaned_data
         if cleaned.get("clear_token"):
             cleaned["token"] = ""
         source_format = cleaned.get("format")

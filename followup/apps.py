@@ -7,6 +7,30 @@ class FollowupConfig(AppConfig):
     verbose_name = _("Supplier follow-up")
 
     def ready(self):
+        # What the admin must never reveal of the records about a person (spink.admin_safety).
+        from placements.models import RequestStatus
+        from spink.admin_safety import PersonData, register_person_data
+
+        register_person_data(
+            "followup.Feedback",
+            PersonData(
+                request_path="placement_request",
+                # The link itself ties the unit the feedback is about to the protected person.
+                hidden_when_protected=frozenset(
+                    {"placement_request", "description", "provider_answer", "closing_note"}
+                ),
+                draft_status=RequestStatus.DRAFT,
+            ),
+        )
+        register_person_data(
+            "followup.DeepControl",
+            PersonData(
+                request_path="feedback__placement_request",
+                hidden_when_protected=frozenset({"feedback", "reason_details"}),
+                draft_status=RequestStatus.DRAFT,
+            ),
+        )
+
         # A direct-procurement unit is published only after an approved pre-admission
         # control: followup adds the condition to the register's publication rules.
         from followup.rules import check_unit_publishable

@@ -11,12 +11,10 @@ from categories.models import OperatingForm, Service
 from followup import selectors, services
 from followup.models import CheckResult, Control, DeepControl, Feedback, FeedbackCategory, SiteVisit
 from followup.validators import EVIDENCE_SIGNATURES, validate_evidence
-from providers.forms import DateInput, add_refusal, reason_field
+from providers.forms import DateInput, reason_field
 from providers.models import LegalForm, Provider
 from spink.accounts.models import PlacementTeam
-from spink.forms import StateFormMixin, VersionedFormMixin, seen_state_field
-
-__all__ = ["add_refusal"]  # views show refusals with the register's helper
+from spink.forms import StateFormMixin, VersionedFormMixin, model_choice_field, seen_state_field
 
 
 def text_field(label, rows: int = 3, required: bool = False, **kwargs) -> forms.CharField:
@@ -138,8 +136,8 @@ class FeedbackForm(VersionedFormMixin, forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["unit"].queryset = selectors.units_for_feedback(user)
-        self.fields["placement_request"].queryset = selectors.lodgeable_requests(user)
+        model_choice_field(self, "unit").queryset = selectors.units_for_feedback(user)
+        model_choice_field(self, "placement_request").queryset = selectors.lodgeable_requests(user)
 
 
 class FeedbackFilterForm(forms.Form):
@@ -163,7 +161,7 @@ class FeedbackStepForm(StateFormMixin, forms.Form):
 
 class AnswerForm(FeedbackStepForm):
     provider_answer = text_field(_("The provider's answer"), rows=4)
-    provider_answer.reason_required = True
+    provider_answer.reason_required = True  # type: ignore[attr-defined]  # read by includes/field.html
 
 
 class CloseForm(FeedbackStepForm):
@@ -231,9 +229,9 @@ class DeepControlStartForm(DeepControlDetailsForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["signal"].queryset = selectors.open_signals()
-        self.fields["feedback"].queryset = selectors.open_feedback()
-        self.fields["unit"].queryset = selectors.units_for_followup()
+        model_choice_field(self, "signal").queryset = selectors.open_signals()
+        model_choice_field(self, "feedback").queryset = selectors.open_feedback()
+        model_choice_field(self, "unit").queryset = selectors.units_for_followup()
 
 
 class DeepControlFilterForm(forms.Form):
@@ -290,7 +288,7 @@ class SiteVisitPlanForm(VersionedFormMixin, forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["unit"].queryset = selectors.units_for_followup()
+        model_choice_field(self, "unit").queryset = selectors.units_for_followup()
 
 
 class SiteVisitFilterForm(forms.Form):

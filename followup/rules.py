@@ -1,9 +1,11 @@
-"""Supplier follow-up rules, in one place: which checks a pre-admission control needs and when
-it may be decided, the publication condition for direct-procurement units, the feedback
-workflow and its pattern rule, deep-control outcomes and who plans and records site visits.
+"""Supplier follow-up rules, in one place: the workflows of controls, feedback, deep controls,
+order-stop proposals, signals and site visits (declared in followup.workflows, asked through
+this module), which checks a pre-admission control needs, the publication condition for
+direct-procurement units, the feedback pattern rule, what an outcome and a site visit need,
+and the tones of the follow-up pages' status badges.
 
-The UI, the API and the services all ask these functions; a refusal is a RuleViolation whose
-message is shown to the user as it is (or a ValidationError naming the field).
+The UI, the API and the services all ask these; a refusal is a RuleViolation whose message
+is shown to the user as it is (or a ValidationError naming the field).
 """
 
 from __future__ import annotations
@@ -16,20 +18,24 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from categories.models import OperatingForm
-from followup.models import (
-    CheckResult,
-    Control,
-    ControlCheck,
-    DeepControl,
-    Feedback,
-    SiteVisit,
-)
-from providers import rules as register_rules
+from followup.models import CheckResult, Control, ControlCheck, DeepControl, Feedback, SiteVisit
+from followup.workflows import CONTROL as CONTROL
+from followup.workflows import DECISION_ACTIONS as DECISION_ACTIONS
+from followup.workflows import DEEP_CONTROL as DEEP_CONTROL
+from followup.workflows import FEEDBACK as FEEDBACK
+from followup.workflows import ORDER_STOP_PROPOSAL as ORDER_STOP_PROPOSAL
+from followup.workflows import OUTCOME_ACTIONS as OUTCOME_ACTIONS
+from followup.workflows import PROVIDER_CONTROL as PROVIDER_CONTROL
+from followup.workflows import SIGNAL as SIGNAL
+from followup.workflows import SITE_VISIT as SITE_VISIT
+from followup.workflows import is_quality_team, other_team_refusal
+from followup.workflows import may_record_visit as may_record_visit
+from followup.workflows import may_run_followup as may_run_followup
 from providers.models import LegalForm, Unit, UnitService
 from spink.accounts import access
-from spink.accounts.access import Capability
 from spink.accounts.models import User
 from spink.errors import RuleViolation
+from spink.web import Tone
 
 # --- Pre-admission controls ------------------------------------------------------------------
 
@@ -68,54 +74,9 @@ def checklist(legal_form: str, permit_needed: bool) -> list[str]:
     return [str(kind) for kind in kinds]
 
 
-def check_control_can_start(provider, has_pending: bool) -> None:
-    if provider.legal_form == LegalForm.MUNICIPAL:
-        raise RuleViolation(
-            _("The municipality's own operation is not controlled before admission."),
-            "own_operation",
-        )
-    if has_pending:
-        raise RuleViolation(
-            _("A control of this provider is already in progress: finish it first."),
-            "control_in_progress",
-        )
-
-
-def check_control_pending(control: Control) -> None:
-    if control.decision != Control.Decision.PENDING:
-        raise RuleViolation(
-            _("The control has already been decided (%(decision)s) and cannot be changed.")
-            % {"decision": Control.Decision(control.decision).label.lower()},
-            "control_decided",
-        )
-
-
 def check_result(result: str) -> None:
     if result not in DECIDED_RESULTS:
         raise ValidationError({"result": _("Choose passed, remark or failed.")})
-
-
-def _labels(checks: Iterable[ControlCheck]) -> str:
-    return ", ".join(str(ControlCheck.Kind(check.kind).label) for check in checks)
-
-
-def check_approvable(control: Control, checks: list[ControlCheck]) -> None:
-    """A control is approved only when every check is done and none failed."""
-    check_control_pending(control)
-    failed = [check for check in checks if check.result == CheckResult.FAILED]
-    if failed:
-        raise RuleViolation(
-            _("The control cannot be approved: these checks failed: %(checks)s.")
-            % {"checks": _labels(failed)},
-            "failed_checks",
-        )
-    still_open = [check for check in checks if check.result == CheckResult.OPEN]
-    if still_open:
-        raise RuleViolation(
-            _("The control cannot be approved while checks are still open: %(checks)s.")
-            % {"checks": _labels(still_open)},
-            "open_checks",
-        )
 
 
 def require_text(value: str, field: str, message) -> str:
@@ -141,6 +102,7 @@ def check_unit_publishable(unit: Unit, on: dt.date) -> None:
     if latest is not None and latest.decision == Control.Decision.APPROVED:
         return
     if latest is not None:
+        assert latest.decided_at is not None  # a decided control
         raise RuleViolation(
             _(
                 "The provider was not approved in Spink's pre-admission control "
@@ -168,41 +130,7 @@ def check_unit_publishable(unit: Unit, on: dt.date) -> None:
 
 # --- Feedback (synpunkter) -------------------------------------------------------------------
 
-F = Feedback.Status
-FEEDBACK_TRANSITIONS: dict[str, frozenset[str]] = {
-    F.RECEIVED: frozenset({F.COMMUNICATED}),
-    F.COMMUNICATED: frozenset({F.ANSWERED, F.CLOSED}),
-    F.ANSWERED: frozenset({F.CLOSED}),
-    F.CLOSED: frozenset(),
-}
-FEEDBACK_REFUSALS = {
-    F.COMMUNICATED: _(
-        "Only received feedback can be marked as communicated to the provider; "
-        "this feedback is “%(status)s”."
-    ),
-    F.ANSWERED: _(
-        "The provider's answer can be recorded only after the feedback has been communicated "
-        "to the provider, and only once; this feedback is “%(status)s”."
-    ),
-    F.CLOSED: _(
-        "Feedback can be closed only after it has been communicated to the provider; "
-        "this feedback is “%(status)s”."
-    ),
-}
 PATTERN_MONTHS = 12
-
-
-def feedback_actions(feedback: Feedback) -> frozenset[str]:
-    """The statuses the feedback may move to next."""
-    return FEEDBACK_TRANSITIONS[feedback.status]
-
-
-def check_feedback_transition(feedback: Feedback, to_status: str) -> None:
-    if to_status not in FEEDBACK_TRANSITIONS[feedback.status]:
-        raise RuleViolation(
-            FEEDBACK_REFUSALS[to_status] % {"status": F(feedback.status).label.lower()},
-            "illegal_transition",
-        )
 
 
 def check_closing_category(category: str) -> None:
@@ -234,25 +162,12 @@ def is_pattern(count: int) -> bool:
 
 # --- Deep controls ---------------------------------------------------------------------------
 
-O = DeepControl.Outcome  # noqa: E741 - the outcomes, as the workflow's other tables do
 
-
-def check_deep_control_open(deep_control: DeepControl) -> None:
-    if deep_control.outcome:
-        raise RuleViolation(
-            _("The deep control already has an outcome (%(outcome)s) and cannot be changed.")
-            % {"outcome": O(deep_control.outcome).label.lower()},
-            "deep_control_decided",
-        )
-
-
-def check_outcome(deep_control: DeepControl, outcome: str) -> None:
-    """What the outcome needs beyond what the register's own services check when applied."""
-    if outcome not in O.values:
+def check_outcome(outcome: str) -> None:
+    """An outcome is one of the outcomes (what each needs beyond that: its action in
+    DEEP_CONTROL, and the register's own services when it is applied)."""
+    if outcome not in DeepControl.Outcome.values:
         raise ValidationError({"outcome": _("Choose an outcome.")})
-    if outcome == O.ORDER_STOP_PROPOSED:
-        # Only framework units get an order stop: the register's own rule and message.
-        register_rules.check_order_stop(deep_control.unit, True)
 
 
 def check_site_visit(done: bool, date: dt.date | None) -> None:
@@ -260,31 +175,7 @@ def check_site_visit(done: bool, date: dt.date | None) -> None:
         raise ValidationError({"site_visit_date": _("Give the date of the site visit.")})
 
 
-def check_proposal_open(deep_control: DeepControl) -> None:
-    if deep_control.outcome != O.ORDER_STOP_PROPOSED:
-        raise RuleViolation(
-            _("This deep control has not proposed an order stop."), "no_order_stop_proposal"
-        )
-    if deep_control.order_stop_decision:
-        raise RuleViolation(
-            _("Procurement has already decided on this proposal (%(decision)s).")
-            % {
-                "decision": DeepControl.OrderStopDecision(
-                    deep_control.order_stop_decision
-                ).label.lower()
-            },
-            "proposal_decided",
-        )
-
-
 # --- Matching-focused site visits ------------------------------------------------------------
-
-
-def is_quality_team(user: User) -> bool:
-    """The quality & control team (not an administrator, who may do everything)."""
-    return not access.is_administrator(user) and access.has_capability(
-        user, Capability.RUN_FOLLOWUP
-    )
 
 
 def check_may_plan_visit(user: User, team: str) -> None:
@@ -292,32 +183,7 @@ def check_may_plan_visit(user: User, team: str) -> None:
     if access.is_administrator(user) or is_quality_team(user):
         return
     if team != user.placement_team:
-        raise RuleViolation(
-            _("Placement officers plan and record site visits for their own team only."),
-            "other_team",
-        )
-
-
-def may_record_visit(user: User, visit) -> bool:
-    if access.is_administrator(user):
-        return True
-    if is_quality_team(user):
-        return visit.joint_with_quality_team
-    return access.has_capability(user, Capability.PLAN_SITE_VISITS) and (
-        visit.team == user.placement_team
-    )
-
-
-def check_may_record_visit(user: User, visit) -> None:
-    if not may_record_visit(user, visit):
-        if is_quality_team(user):
-            raise RuleViolation(
-                _("The quality team records only the visits it has joined."), "not_joined"
-            )
-        raise RuleViolation(
-            _("Placement officers plan and record site visits for their own team only."),
-            "other_team",
-        )
+        raise other_team_refusal()
 
 
 def check_offering(unit: Unit, service, operating_form) -> None:
@@ -337,3 +203,65 @@ def check_visit_record(visited_on: dt.date | None, assessment: str, today: dt.da
         errors["assessment"] = _("Give the overall assessment.")
     if errors:
         raise ValidationError(errors)
+
+
+# --- Badge tones -----------------------------------------------------------------------------
+
+CHECK_RESULT_TONES = {
+    CheckResult.OPEN: Tone.NEUTRAL,
+    CheckResult.PASSED: Tone.GOOD,
+    CheckResult.REMARK: Tone.WARNING,
+    CheckResult.FAILED: Tone.BAD,
+}
+CONTROL_DECISION_TONES = {
+    Control.Decision.PENDING: Tone.ACTIVE,
+    Control.Decision.APPROVED: Tone.GOOD,
+    Control.Decision.REJECTED: Tone.BAD,
+}
+FEEDBACK_STATUS_TONES = {
+    Feedback.Status.RECEIVED: Tone.ACTIVE,
+    Feedback.Status.COMMUNICATED: Tone.WARNING,
+    Feedback.Status.ANSWERED: Tone.WARNING,
+    Feedback.Status.CLOSED: Tone.NEUTRAL,
+}
+OUTCOME_TONES = {
+    DeepControl.Outcome.NO_ACTION: Tone.GOOD,
+    DeepControl.Outcome.PAUSED: Tone.WARNING,
+    DeepControl.Outcome.REMOVED: Tone.BAD,
+    DeepControl.Outcome.RECOMMENDATION_STOP: Tone.STOP,
+    DeepControl.Outcome.ORDER_STOP_PROPOSED: Tone.WARNING,
+}
+ORDER_STOP_DECISION_TONES = {
+    DeepControl.OrderStopDecision.DECIDED: Tone.STOP,
+    DeepControl.OrderStopDecision.DECLINED: Tone.NEUTRAL,
+}
+ASSESSMENT_TONES = {
+    SiteVisit.Assessment.APPROPRIATE: Tone.GOOD,
+    SiteVisit.Assessment.NOT_APPROPRIATE: Tone.BAD,
+}
+
+
+def _merged(*tables: dict) -> dict:
+    """One lookup for the badge filter, which gets the stored value only: two statuses that
+    store the same value must then have the same tone."""
+    merged: dict = {}
+    for table in tables:
+        for member, tone in table.items():
+            if merged.setdefault(member, tone) != tone:
+                raise ValueError(f"{member!r} has two tones: {merged[member]} and {tone}")
+    return merged
+
+
+TONES: dict[str, Tone] = _merged(
+    CHECK_RESULT_TONES,
+    CONTROL_DECISION_TONES,
+    FEEDBACK_STATUS_TONES,
+    OUTCOME_TONES,
+    ORDER_STOP_DECISION_TONES,
+    ASSESSMENT_TONES,
+)
+
+
+def tone(value) -> Tone:
+    """The badge tone of a stored status, decision, outcome or assessment."""
+    return TONES.get(str(value), Tone.NEUTRAL)

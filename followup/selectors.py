@@ -68,12 +68,6 @@ def control_checks(control: Control) -> list[ControlCheck]:
     return list(control.checks.select_related("checked_by").order_by("id"))
 
 
-def has_pending_control(provider_id: int) -> bool:
-    return Control.objects.filter(
-        provider_id=provider_id, decision=Control.Decision.PENDING
-    ).exists()
-
-
 @dataclass
 class ControlPeriod:
     label: str
@@ -326,8 +320,8 @@ def question_templates() -> QuerySet[Service]:
 def site_visit_statistics(year: int) -> dict:
     """Visits done in a year, per category area and per operating form (the yearly report)."""
     done = SiteVisit.objects.filter(visited_on__year=year)
-    per_area = Counter()
-    per_form = Counter()
+    per_area: Counter[str] = Counter()
+    per_form: Counter[str] = Counter()
     joint = 0
     assessments: dict[str, int] = defaultdict(int)
     rows = done.values_list(

@@ -1,5 +1,7 @@
-"""Writes for supplier follow-up. Each function checks the actor's capability, applies
-followup.rules under a row lock, and records who made the change in the model's history.
+"""Writes for supplier follow-up. Each function checks the actor's capability, asks the
+step's workflow (followup.rules) under a row lock, and records who made the change in the
+model's history. Parameters are keyword-only, the actor first; records are given as model
+instances or their ids.
 
 The register is changed only through providers.services (status, recommendation stop, order
 stop), so its own rules and audit log apply to every outcome decided here.
@@ -14,6 +16,7 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Model
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -33,6 +36,7 @@ from followup.monitoring import services as monitoring_services
 from placements.models import PlacementRequest
 from providers import services as register
 from providers.models import Provider, PublicationStatus, Unit
+from providers.rules import UNIT_WORKFLOW
 from providers.services import require, save_with_history
 from spink import concurrency
 from spink.accounts.access import Capability
@@ -60,6 +64,11 @@ SITE_VISIT_RECORD_FIELDS = ("visited_on", "answers", "assessment", "register_cha
 QUESTION_TEMPLATE_FIELDS = ("questions",)
 
 
+def _pk(record: Model | int) -> int:
+    """A record's id, given the record or its id."""
+    return record.pk if isinstance(record, Model) else record
+
+
 def _stored_language():
     """Texts Spink writes into records (signal titles, register reasons) are in the team's
     language, whatever language the person who triggered them reads."""
@@ -70,12 +79,14 @@ def _stored_language():
 
 
 @transaction.atomic
-def start_control(actor: User, provider: Provider, units: Iterable[Unit] | None = None) -> Control:
+def start_control(
+    *, actor: User, provider: Provider | int, units: Iterable[Unit] | None = None
+) -> Control:
     """Start a control of a provider and (by default all) its units, with the checklist its
     legal form and permit need call for. Draft or removed units move to "under control"."""
     require(actor, FOLLOWUP)
-    provider = Provider.objects.select_for_update().get(pk=provider.pk)
-    rules.check_control_can_start(provider, selectors.has_pending_control(provider.pk))
+    provider = Provider.objects.select_for_update().get(pk=_pk(provider))
+    rules.PROVIDER_CONTROL.check("start", provider, actor)
     units = list(provider.units.all() if units is None else units)
     strangers = [unit.name for unit in units if unit.provider_id != provider.pk]
     if strangers:
@@ -89,11 +100,11 @@ def start_control(actor: User, provider: Provider, units: Iterable[Unit] | None 
     with _stored_language():
         reason = _("Pre-admission control started.")
     for unit in units:
-        if unit.status in (PublicationStatus.DRAFT, PublicationStatus.REMOVED):
+        if UNIT_WORKFLOW.allows_state("send_to_control", unit):
             register.change_status(
-                unit.pk,
-                PublicationStatus.UNDER_CONTROL,
                 actor=actor,
+                unit=unit.pk,
+                to_status=PublicationStatus.UNDER_CONTROL,
                 reason=reason,
                 source=f"control {control.pk}",
             )
@@ -107,10 +118,10 @@ def _locked_control(control_id: int) -> Control:
 
 @transaction.atomic
 def record_check(
-    actor: User,
-    control_id: int,
-    kind: str,
     *,
+    actor: User,
+    control: Control | int,
+    kind: str,
     result: str,
     note: str = "",
     evidence=None,
@@ -120,8 +131,8 @@ def record_check(
     `seen` is the version of the check the recorder saw (a form's token or an If-Match
     value): recording over someone else's later result is refused (concurrency.StaleEdit)."""
     require(actor, FOLLOWUP)
-    control = _locked_control(control_id)
-    rules.check_control_pending(control)
+    control = _locked_control(_pk(control))
+    rules.CONTROL.check("record_check", control, actor)
     rules.check_result(result)
     try:
         check = control.checks.select_for_update().get(kind=kind)
@@ -141,24 +152,25 @@ def record_check(
 
 @transaction.atomic
 def approve_control(
-    actor: User, control_id: int, reason: str = "", *, from_decision: str | None = None
+    *, actor: User, control: Control | int, reason: str = "", from_decision: str | None = None
 ) -> Control:
+    """Approved: every check is done and none failed (rules.CONTROL, "approve")."""
     require(actor, FOLLOWUP)
-    control = _locked_control(control_id)
+    control = _locked_control(_pk(control))
     concurrency.check_state(control, "decision", seen=from_decision)
-    rules.check_approvable(control, list(control.checks.all()))
+    rules.CONTROL.check("approve", control, actor)
     return _decide_control(actor, control, Control.Decision.APPROVED, (reason or "").strip())
 
 
 @transaction.atomic
 def reject_control(
-    actor: User, control_id: int, reason: str, *, from_decision: str | None = None
+    *, actor: User, control: Control | int, reason: str, from_decision: str | None = None
 ) -> Control:
     """Not approved: the provider's direct-procurement units stay unpublished."""
     require(actor, FOLLOWUP)
-    control = _locked_control(control_id)
+    control = _locked_control(_pk(control))
     concurrency.check_state(control, "decision", seen=from_decision)
-    rules.check_control_pending(control)
+    rules.CONTROL.check("reject", control, actor)
     reason = rules.require_text(
         reason, "reason", _("Give the reason why the provider is not approved.")
     )
@@ -166,21 +178,21 @@ def reject_control(
 
 
 def decide_control(
+    *,
     actor: User,
-    control_id: int,
+    control: Control | int,
     decision: str,
     reason: str = "",
-    *,
     from_decision: str | None = None,
 ) -> Control:
     """Approve or reject. `from_decision` is the decision the person's page showed
     (pending): a control someone else decided meanwhile is refused (concurrency.StaleState);
     None claims nothing."""
-    if decision == Control.Decision.APPROVED:
-        return approve_control(actor, control_id, reason, from_decision=from_decision)
-    if decision == Control.Decision.REJECTED:
-        return reject_control(actor, control_id, reason, from_decision=from_decision)
-    raise ValidationError({"decision": _("Choose approve or not approve.")})
+    decide = {"approve": approve_control, "reject": reject_control}
+    action = rules.DECISION_ACTIONS.get(decision)
+    if action is None:
+        raise ValidationError({"decision": _("Choose approve or not approve.")})
+    return decide[action](actor=actor, control=control, reason=reason, from_decision=from_decision)
 
 
 def _decide_control(actor: User, control: Control, decision: str, reason: str) -> Control:
@@ -198,8 +210,8 @@ def _decide_control(actor: User, control: Control, decision: str, reason: str) -
 
 @transaction.atomic
 def lodge_feedback(
-    actor: User,
     *,
+    actor: User,
     unit: Unit,
     category: str,
     description: str,
@@ -226,11 +238,11 @@ def lodge_feedback(
     )
     save_with_history(feedback, actor)
     logger.info("feedback %s lodged on unit %s by user %s", feedback.pk, unit.pk, actor.pk)
-    detect_feedback_pattern(feedback)
+    detect_feedback_pattern(feedback=feedback)
     return feedback
 
 
-def detect_feedback_pattern(feedback: Feedback, now: dt.datetime | None = None) -> Signal | None:
+def detect_feedback_pattern(*, feedback: Feedback, now: dt.datetime | None = None) -> Signal | None:
     """FEEDBACK_PATTERN_THRESHOLD feedbacks in one category about one provider within 12
     months raise one high-severity signal proposing a deep control.
 
@@ -287,7 +299,7 @@ def _locked_feedback(feedback_id: int) -> Feedback:
 
 @transaction.atomic
 def communicate_feedback(
-    actor: User, feedback_id: int, *, from_status: str | None = None
+    *, actor: User, feedback: Feedback | int, from_status: str | None = None
 ) -> Feedback:
     """The team has passed the feedback on to the provider.
 
@@ -295,9 +307,9 @@ def communicate_feedback(
     status someone else moved the feedback to meanwhile is refused (concurrency.StaleState);
     None claims nothing."""
     require(actor, FOLLOWUP)
-    feedback = _locked_feedback(feedback_id)
+    feedback = _locked_feedback(_pk(feedback))
     concurrency.check_state(feedback, "status", seen=from_status)
-    rules.check_feedback_transition(feedback, Feedback.Status.COMMUNICATED)
+    rules.FEEDBACK.check("communicate", feedback, actor)
     feedback.status = Feedback.Status.COMMUNICATED
     feedback.communicated_at = timezone.now()
     return save_with_history(feedback, actor)
@@ -305,12 +317,12 @@ def communicate_feedback(
 
 @transaction.atomic
 def record_provider_answer(
-    actor: User, feedback_id: int, answer: str, *, from_status: str | None = None
+    *, actor: User, feedback: Feedback | int, answer: str, from_status: str | None = None
 ) -> Feedback:
     require(actor, FOLLOWUP)
-    feedback = _locked_feedback(feedback_id)
+    feedback = _locked_feedback(_pk(feedback))
     concurrency.check_state(feedback, "status", seen=from_status)
-    rules.check_feedback_transition(feedback, Feedback.Status.ANSWERED)
+    rules.FEEDBACK.check("answer", feedback, actor)
     feedback.provider_answer = rules.require_text(
         answer, "provider_answer", _("Write down the provider's answer.")
     )
@@ -320,17 +332,17 @@ def record_provider_answer(
 
 @transaction.atomic
 def close_feedback(
+    *,
     actor: User,
-    feedback_id: int,
+    feedback: Feedback | int,
     closing_category: str,
     note: str = "",
-    *,
     from_status: str | None = None,
 ) -> Feedback:
     require(actor, FOLLOWUP)
-    feedback = _locked_feedback(feedback_id)
+    feedback = _locked_feedback(_pk(feedback))
     concurrency.check_state(feedback, "status", seen=from_status)
-    rules.check_feedback_transition(feedback, Feedback.Status.CLOSED)
+    rules.FEEDBACK.check("close", feedback, actor)
     rules.check_closing_category(closing_category)
     feedback.closing_category = closing_category
     feedback.closing_note = (note or "").strip()
@@ -344,8 +356,8 @@ def close_feedback(
 
 @transaction.atomic
 def start_deep_control(
-    actor: User,
     *,
+    actor: User,
     unit: Unit | None = None,
     reason: str = "",
     reason_details: str = "",
@@ -384,9 +396,9 @@ def start_deep_control(
         created_by=actor,
     )
     save_with_history(deep_control, actor)
-    if signal is not None and signal.status == Signal.Status.NEW:
+    if signal is not None and rules.SIGNAL.allows("take", signal, actor):
         # The signal is now being handled (in this deep control), by whoever started it.
-        monitoring_services.take_signal(actor, signal.pk)
+        monitoring_services.take_signal(actor=actor, signal=signal.pk)
     logger.info("deep control %s started on unit %s by user %s", deep_control.pk, unit.pk, actor.pk)
     return deep_control
 
@@ -397,9 +409,9 @@ def _locked_deep_control(deep_control_id: int) -> DeepControl:
 
 @transaction.atomic
 def update_deep_control(
-    actor: User,
-    deep_control_id: int,
     *,
+    actor: User,
+    deep_control: DeepControl | int,
     reason_details: str,
     checks_done: str,
     site_visit_done: bool,
@@ -410,8 +422,8 @@ def update_deep_control(
     """The checks done and the event-driven site visit, while the control is open. `seen`
     is the version the editor saw: a save over someone else's later change is refused."""
     require(actor, FOLLOWUP)
-    deep_control = _locked_deep_control(deep_control_id)
-    rules.check_deep_control_open(deep_control)
+    deep_control = _locked_deep_control(_pk(deep_control))
+    rules.DEEP_CONTROL.check("update", deep_control, actor)
     concurrency.check(deep_control, DEEP_CONTROL_DETAIL_FIELDS, seen=seen)
     rules.check_site_visit(site_visit_done, site_visit_date)
     deep_control.reason_details = (reason_details or "").strip()
@@ -424,31 +436,48 @@ def update_deep_control(
 
 @transaction.atomic
 def decide_deep_control(
-    actor: User, deep_control_id: int, outcome: str, reason: str, *, seen: str | None = None
+    *,
+    actor: User,
+    deep_control: DeepControl | int,
+    outcome: str,
+    reason: str,
+    seen: str | None = None,
 ) -> DeepControl:
     """Decide the outcome, applying it to the register through providers.services (whose
     rules may refuse it, e.g. a recommendation stop on a framework unit: nothing changes).
     `seen` is the version of the deep control the decider saw (its details and outcome): a
     control decided or changed by someone else meanwhile is refused."""
     require(actor, FOLLOWUP)
-    deep_control = _locked_deep_control(deep_control_id)
+    deep_control = _locked_deep_control(_pk(deep_control))
     concurrency.check(deep_control, DEEP_CONTROL_DECISION_FIELDS, seen=seen)
-    rules.check_deep_control_open(deep_control)
+    rules.DEEP_CONTROL.check("decide", deep_control, actor)
     reason = rules.require_text(reason, "reason", _("Give a reason for the outcome."))
-    rules.check_outcome(deep_control, outcome)
+    rules.check_outcome(outcome)
+    # What the outcome itself needs (an order stop: a framework unit).
+    rules.DEEP_CONTROL.check(rules.OUTCOME_ACTIONS[outcome], deep_control, actor)
     unit_id = deep_control.unit_id
     source = f"deep control {deep_control.pk}"
     O = DeepControl.Outcome  # noqa: E741
     if outcome == O.PAUSED:
         register.change_status(
-            unit_id, PublicationStatus.PAUSED, actor=actor, reason=reason, source=source
+            actor=actor,
+            unit=unit_id,
+            to_status=PublicationStatus.PAUSED,
+            reason=reason,
+            source=source,
         )
     elif outcome == O.REMOVED:
         register.change_status(
-            unit_id, PublicationStatus.REMOVED, actor=actor, reason=reason, source=source
+            actor=actor,
+            unit=unit_id,
+            to_status=PublicationStatus.REMOVED,
+            reason=reason,
+            source=source,
         )
     elif outcome == O.RECOMMENDATION_STOP:
-        register.set_recommendation_stop(unit_id, True, actor=actor, reason=reason, source=source)
+        register.set_recommendation_stop(
+            actor=actor, unit=unit_id, stop=True, reason=reason, source=source
+        )
     deep_control.outcome = outcome
     deep_control.outcome_reason = reason
     deep_control.decided_by = actor
@@ -460,17 +489,24 @@ def decide_deep_control(
 
 @transaction.atomic
 def decide_order_stop_proposal(
-    actor: User, deep_control_id: int, *, decide: bool, reason: str, seen: str | None = None
+    *,
+    actor: User,
+    deep_control: DeepControl | int,
+    decide: bool,
+    reason: str,
+    seen: str | None = None,
 ) -> DeepControl:
     """Procurement decides the proposed order stop (through the register) or declines it.
     `seen`: the version of the proposal the page showed (decided meanwhile: refused)."""
     require(actor, Capability.DECIDE_ORDER_STOP)
-    deep_control = _locked_deep_control(deep_control_id)
+    deep_control = _locked_deep_control(_pk(deep_control))
     concurrency.check(deep_control, PROPOSAL_FIELDS, seen=seen)
-    rules.check_proposal_open(deep_control)
+    rules.ORDER_STOP_PROPOSAL.check(
+        "decide_order_stop" if decide else "decline_order_stop", deep_control, actor
+    )
     reason = rules.require_text(reason, "reason", _("Give a reason for the decision."))
     if decide:
-        register.set_order_stop(deep_control.unit_id, True, actor=actor, reason=reason)
+        register.set_order_stop(actor=actor, unit=deep_control.unit_id, stop=True, reason=reason)
     deep_control.order_stop_decision = (
         DeepControl.OrderStopDecision.DECIDED if decide else DeepControl.OrderStopDecision.DECLINED
     )
@@ -491,8 +527,8 @@ def decide_order_stop_proposal(
 
 
 def plan_site_visit(
-    actor: User,
     *,
+    actor: User,
     unit: Unit,
     service: Service,
     operating_form: OperatingForm,
@@ -520,9 +556,9 @@ def plan_site_visit(
 
 @transaction.atomic
 def record_site_visit(
-    actor: User,
-    visit_id: int,
     *,
+    actor: User,
+    visit: SiteVisit | int,
     visited_on: dt.date | None,
     answers: list[dict],
     assessment: str,
@@ -532,8 +568,8 @@ def record_site_visit(
     """The visit's answers per question, overall assessment and follow-up register changes.
     `seen`: the version of the record the recorder saw (changed meanwhile: refused)."""
     require(actor, Capability.PLAN_SITE_VISITS)
-    visit = SiteVisit.objects.select_for_update().get(pk=visit_id)
-    rules.check_may_record_visit(actor, visit)
+    visit = SiteVisit.objects.select_for_update().get(pk=_pk(visit))
+    rules.SITE_VISIT.check("record", visit, actor)
     concurrency.check(visit, SITE_VISIT_RECORD_FIELDS, seen=seen)
     rules.check_visit_record(visited_on, assessment, timezone.localdate())
     visit.visited_on = visited_on
@@ -548,11 +584,12 @@ def record_site_visit(
 
 
 @transaction.atomic
-def join_site_visit(actor: User, visit_id: int) -> SiteVisit:
-    """The quality & control team joins a placement team's visit."""
+def join_site_visit(*, actor: User, visit: SiteVisit | int) -> SiteVisit:
+    """The quality & control team joins a placement team's visit (once: joining a visit
+    it already joins changes nothing)."""
     require(actor, FOLLOWUP)
-    visit = SiteVisit.objects.select_for_update().get(pk=visit_id)
-    if not visit.joint_with_quality_team:
+    visit = SiteVisit.objects.select_for_update().get(pk=_pk(visit))
+    if rules.SITE_VISIT.allows("join", visit, actor):
         visit.joint_with_quality_team = True
         save_with_history(visit, actor)
     return visit
@@ -560,7 +597,7 @@ def join_site_visit(actor: User, visit_id: int) -> SiteVisit:
 
 @transaction.atomic
 def save_question_template(
-    actor: User, service: Service, questions: Iterable[str], *, seen: str | None = None
+    *, actor: User, service: Service, questions: Iterable[str], seen: str | None = None
 ) -> QuestionTemplate:
     """The questions asked at visits to units of a service (one per entry, blanks dropped).
     `seen`: the version of the saved questions the editor saw (changed meanwhile: refused)."""

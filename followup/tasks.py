@@ -1,4 +1,9 @@
-"""Follow-up jobs. Tasks take IDs and are idempotent: a repeated delivery changes nothing."""
+"""Follow-up jobs. Tasks take IDs and are idempotent: a repeated delivery changes nothing.
+
+They are thin: each hands its job to followup.monitoring (the runner, the notifications);
+only the attempts and retries of a monitoring run, which are Celery's, are decided here. The
+runner queues these tasks by name (runner.RUN_TASK, runner.NOTIFY_TASK) and never imports
+this module."""
 
 from __future__ import annotations
 
@@ -7,17 +12,11 @@ import logging
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.core.mail import EmailMessage
-from django.db import transaction
-from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
 
-from followup.models import Signal
-from followup.monitoring import runner
+from followup.monitoring import notifications, runner
 from followup.monitoring.records import SourceError, SourceUnavailable
-from providers.models import PublicationStatus, UnitEvent
-from spink.accounts.models import Role, User
 from spink.tasks import DATABASE_ERRORS, RETRY_ON_TRANSIENT_ERRORS
 
 logger = logging.getLogger(__name__)
@@ -33,7 +32,7 @@ DATABASE_RETRIES = 12
 
 @shared_task(
     bind=True,
-    name="followup.run_monitoring_source",
+    name=runner.RUN_TASK,
     # The run's own attempt count (runner.MAX_ATTEMPTS) limits retries of a source that is
     # down; Celery's count only stops a database that never comes back.
     max_retries=runner.MAX_ATTEMPTS + DATABASE_RETRIES,
@@ -129,52 +128,9 @@ def restart_stopped_monitoring_runs() -> list[int]:
         return runner.restart_stopped_runs()
 
 
-@shared_task(name="followup.notify_quality_team", **RETRY_ON_TRANSIENT_ERRORS)
+@shared_task(name=runner.NOTIFY_TASK, **RETRY_ON_TRANSIENT_ERRORS)
 def notify_quality_team(signal_id: int) -> bool:
-    """One e-mail to every active member of the quality & control team about an IVO permit
-    revocation. Idempotent: sends at most once per signal (the outbox may deliver the task
-    twice). No person data: the signal is about a provider's permit. Tried again while the
-    mail server or the database is away."""
-    with transaction.atomic():
-        signal = (
-            Signal.objects.select_for_update(of=("self",))
-            .select_related("unit", "provider")
-            .filter(pk=signal_id)
-            .first()
-        )
-        if signal is None or signal.notified_at is not None:
-            return False
-        recipients = sorted(
-            set(
-                User.objects.filter(is_active=True, role=Role.QUALITY_CONTROL)
-                .exclude(email="")
-                .values_list("email", flat=True)
-            )
-        )
-        if not recipients:
-            logger.warning("signal %s: no quality & control team member to notify", signal.pk)
-            return False
-        paused = UnitEvent.objects.filter(
-            source=f"signal:{signal.pk}", to_status=PublicationStatus.PAUSED
-        ).exists()
-        with translation.override("sv"):
-            subject = _("Spink: IVO permit revoked – %(title)s") % {"title": signal.title}
-            if paused:
-                action = _("The unit %(unit)s has been paused automatically.") % {
-                    "unit": signal.unit.name
-                }
-            else:
-                action = _("No unit was paused: check the register.")
-            body = _(
-                "Basic monitoring found an IVO permit revocation.\n\n%(title)s\n%(action)s\n\n"
-                "Open the signal in Spink:\n%(url)s\n"
-            ) % {
-                "title": signal.title,
-                "action": action,
-                "url": settings.SITE_URL + reverse("monitoring:signal-detail", args=[signal.pk]),
-            }
-        EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, recipients).send()
-        signal.notified_at = timezone.now()
-        signal.save(update_fields=["notified_at"])
-    logger.info("signal %s: quality & control team notified", signal_id)
-    return True
+    """The e-mail to the quality & control team about an IVO permit revocation, at most once
+    per signal (followup.monitoring.notifications). Tried again while the mail server or the
+    database is away."""
+    return notifications.notify_quality_team(signal=signal_id)

@@ -4,7 +4,7 @@ from followup import views
 
 app_name = "followup"
 
-# Monitoring pages (signals inbox, sources, runs) are added by monitoring_urls; controls,
+# Monitoring pages (signals inbox, sources, runs) are added by followup.monitoring.urls; controls,
 # feedback, deep controls and site visits here.
 urlpatterns = [
     # Pre-admission controls

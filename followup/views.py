@@ -2,7 +2,8 @@
 order-stop proposals for procurement and matching-focused site visits.
 
 Thin on purpose: reads come from followup.selectors, writes go through followup.services and
-followup.rules decides what is allowed. A refusal is shown on the form it came from.
+followup.rules decides what is allowed: each page offers the steps its record's workflow makes
+available (`actions` in the template). A refusal is shown on the form it came from.
 """
 
 from __future__ import annotations
@@ -11,16 +12,14 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-from django import forms as django_forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -45,7 +44,6 @@ from followup.forms import (
     SiteVisitFilterForm,
     SiteVisitPlanForm,
     SiteVisitRecordForm,
-    add_refusal,
 )
 from followup.models import (
     Control,
@@ -56,11 +54,12 @@ from followup.models import (
     SiteVisit,
 )
 from spink import concurrency
-from spink.accounts import access
 from spink.accounts.access import Capability
+from spink.accounts.http import AuthenticatedHttpRequest
 from spink.accounts.views import require_capability
 from spink.errors import RuleViolation
-from spink.forms import create_once, made_by_this_form
+from spink.forms import VersionedFormMixin, create_once, made_by_this_form
+from spink.web import add_refusal, can, can_any, render_page_or_partial, wants_partial
 
 PAGE_SIZE = 50
 FOLLOWUP = Capability.RUN_FOLLOWUP
@@ -68,11 +67,7 @@ REFUSALS = (RuleViolation, ValidationError)
 FEEDBACK_RESULTS = "feedback-results"  # the region htmx swaps on the team's feedback list
 
 
-def _can(request: HttpRequest, capability: Capability) -> bool:
-    return access.has_capability(request.user, capability)
-
-
-def _page(request: HttpRequest, queryset):
+def _page(request: AuthenticatedHttpRequest, queryset):
     return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
@@ -80,7 +75,7 @@ def _filtered(form) -> dict:
     return form.cleaned_data if form.is_valid() else {}
 
 
-def _year(request: HttpRequest) -> int:
+def _year(request: AuthenticatedHttpRequest) -> int:
     try:
         year = int(request.GET.get("year", ""))
     except ValueError:
@@ -96,7 +91,7 @@ def _history(instance, limit: int = 50) -> list:
 
 
 @login_required
-def control_list(request: HttpRequest) -> HttpResponse:
+def control_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     require_capability(request, FOLLOWUP)
     filter_form = ControlFilterForm(request.GET)
     year = _year(request)
@@ -112,7 +107,7 @@ def control_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _prefill(request: HttpRequest, *names: str) -> dict:
+def _prefill(request: AuthenticatedHttpRequest, *names: str) -> dict:
     """Initial choices from the query string (?unit=12), so a page linked from a unit, a
     signal or feedback starts with it chosen; anything but a number is ignored."""
     return {
@@ -123,8 +118,8 @@ def _prefill(request: HttpRequest, *names: str) -> dict:
 
 
 def _start_page(
-    request: HttpRequest,
-    form: django_forms.Form,
+    request: AuthenticatedHttpRequest,
+    form: VersionedFormMixin,
     start: Callable[[dict], Any],
     done: str,
     detail: str,
@@ -154,12 +149,12 @@ def _start_page(
 
 
 @login_required
-def control_create(request: HttpRequest) -> HttpResponse:
+def control_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     require_capability(request, FOLLOWUP)
     return _start_page(
         request,
         ControlStartForm(request.POST or None, initial=_prefill(request, "provider")),
-        lambda data: services.start_control(request.user, data["provider"]),
+        lambda data: services.start_control(actor=request.user, provider=data["provider"]),
         _("The control was started. Record the result of each check."),
         "followup:control-detail",
         "followup/control_form.html",
@@ -167,7 +162,7 @@ def control_create(request: HttpRequest) -> HttpResponse:
 
 
 def _render_control(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     pk: int,
     *,
     check_forms: dict | None = None,
@@ -175,17 +170,24 @@ def _render_control(
     status: int = 200,
 ) -> HttpResponse:
     control = selectors.control_page(pk)
-    pending = control.decision == Control.Decision.PENDING
+    actions = rules.CONTROL.available(control, request.user)
     check_forms = check_forms or {}
-    checks = selectors.control_checks(control)
+    checks: list[Any] = selectors.control_checks(control)  # each with its form, for the page
     for check in checks:
-        check.form = (check_forms.get(check.kind) or CheckForm(check=check)) if pending else None
+        check.form = (
+            (check_forms.get(check.kind) or CheckForm(check=check))
+            if "record_check" in actions
+            else None
+        )
+    # Approving may wait for the checks (the form says so); the decision form is offered
+    # while either decision is possible.
+    decides = bool(actions & {"approve", "reject"})
     context = {
         "control": control,
         "checks": checks,
-        "pending": pending,
+        "actions": actions,
         "decision_form": (decision_form or ControlDecisionForm(control=control))
-        if pending
+        if decides
         else None,
         "history": _history(control),
     }
@@ -193,14 +195,14 @@ def _render_control(
 
 
 @login_required
-def control_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def control_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     require_capability(request, FOLLOWUP)
     return _render_control(request, pk)
 
 
 @login_required
 @require_POST
-def control_check(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
+def control_check(request: AuthenticatedHttpRequest, pk: int, kind: str) -> HttpResponse:
     require_capability(request, FOLLOWUP)
     check = get_object_or_404(ControlCheck, control_id=pk, kind=kind)
     form = CheckForm(request.POST, request.FILES, check=check)
@@ -208,9 +210,9 @@ def control_check(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
     if form.is_valid():
         try:
             check = services.record_check(
-                request.user,
-                pk,
-                kind,
+                actor=request.user,
+                control=pk,
+                kind=kind,
                 result=form.cleaned_data["result"],
                 note=form.cleaned_data["note"],
                 evidence=form.cleaned_data["evidence"],
@@ -222,14 +224,14 @@ def control_check(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
             add_refusal(form, error)
         else:
             saved = True
-    if request.htmx:
+    if wants_partial(request):
         # Only the check is swapped (htmx does not swap 4xx answers, so errors come as 200).
         check = ControlCheck.objects.select_related("checked_by", "control").get(pk=check.pk)
-        check.form = CheckForm(check=check) if saved else form
+        check.form = CheckForm(check=check) if saved else form  # type: ignore[attr-defined]  # for the template
         return render(
             request,
             "followup/includes/control_check.html",
-            {"check": check, "control": check.control, "pending": True, "saved": saved},
+            {"check": check, "control": check.control, "saved": saved},
         )
     if saved:
         messages.success(
@@ -240,12 +242,13 @@ def control_check(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
 
 
 @login_required
-def control_evidence(request: HttpRequest, pk: int, kind: str) -> FileResponse:
+def control_evidence(request: AuthenticatedHttpRequest, pk: int, kind: str) -> FileResponse:
     """Evidence files are served only to the team, never from a public media URL."""
     require_capability(request, FOLLOWUP)
     check = get_object_or_404(ControlCheck, control_id=pk, kind=kind)
     if not check.evidence:
         raise Http404
+    assert check.evidence.name is not None  # a file is there
     return FileResponse(
         check.evidence.open("rb"),
         as_attachment=True,
@@ -255,17 +258,17 @@ def control_evidence(request: HttpRequest, pk: int, kind: str) -> FileResponse:
 
 @login_required
 @require_POST
-def control_decide(request: HttpRequest, pk: int) -> HttpResponse:
+def control_decide(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     require_capability(request, FOLLOWUP)
     control = get_object_or_404(Control, pk=pk)
     form = ControlDecisionForm(request.POST, control=control)
     if form.is_valid():
         try:
             services.decide_control(
-                request.user,
-                control.pk,
-                form.cleaned_data["decision"],
-                form.cleaned_data["reason"],
+                actor=request.user,
+                control=control,
+                decision=form.cleaned_data["decision"],
+                reason=form.cleaned_data["reason"],
                 from_decision=form.seen_state,
             )
         except concurrency.StaleEdit as error:
@@ -288,38 +291,24 @@ def control_decide(request: HttpRequest, pk: int) -> HttpResponse:
 # --- Feedback --------------------------------------------------------------------------------
 
 
-def _wants_results_only(request: HttpRequest, target: str) -> bool:
-    htmx = getattr(request, "htmx", None)
-    return bool(htmx and htmx.target == target and not htmx.history_restore_request)
-
-
 @login_required
-def feedback_list(request: HttpRequest) -> HttpResponse:
+def feedback_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The quality & control team's list of all feedback."""
     require_capability(request, FOLLOWUP)
     filter_form = FeedbackFilterForm(request.GET)
     filters = _filtered(filter_form)
     page = _page(request, selectors.team_feedback(filters.get("status"), filters.get("category")))
-    results_only = _wants_results_only(request, FEEDBACK_RESULTS)
-    template = (
-        "followup/includes/feedback_results.html" if results_only else "followup/feedback_list.html"
-    )
-    response = render(
+    return render_page_or_partial(
         request,
-        template,
-        {
-            "filter_form": filter_form,
-            "page": page,
-            "results_only": results_only,
-            "results_target": FEEDBACK_RESULTS,
-        },
+        page="followup/feedback_list.html",
+        partial="followup/includes/feedback_results.html",
+        context={"filter_form": filter_form, "page": page, "results_target": FEEDBACK_RESULTS},
+        target=FEEDBACK_RESULTS,
     )
-    patch_vary_headers(response, ["HX-Request", "HX-Target"])
-    return response
 
 
 @login_required
-def feedback_mine(request: HttpRequest) -> HttpResponse:
+def feedback_mine(request: AuthenticatedHttpRequest) -> HttpResponse:
     require_capability(request, Capability.LODGE_FEEDBACK)
     return render(
         request,
@@ -329,35 +318,41 @@ def feedback_mine(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def feedback_create(request: HttpRequest) -> HttpResponse:
+def feedback_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     require_capability(request, Capability.LODGE_FEEDBACK)
     return _start_page(
         request,
         FeedbackForm(request.POST or None, user=request.user, initial=_prefill(request, "unit")),
-        lambda data: services.lodge_feedback(request.user, **data),
+        lambda data: services.lodge_feedback(
+            actor=request.user,
+            unit=data["unit"],
+            category=data["category"],
+            description=data["description"],
+            placement_request=data["placement_request"],
+        ),
         _("Thank you. The feedback was sent to the quality & control team."),
         "followup:feedback-detail",
         "followup/feedback_form.html",
     )
 
 
-def _render_feedback(request: HttpRequest, pk: int, status: int = 200, **forms) -> HttpResponse:
-    if not (_can(request, FOLLOWUP) or _can(request, Capability.LODGE_FEEDBACK)):
+def _render_feedback(
+    request: AuthenticatedHttpRequest, pk: int, status: int = 200, **forms
+) -> HttpResponse:
+    if not can_any(request, FOLLOWUP, Capability.LODGE_FEEDBACK):
         raise PermissionDenied
     feedback = selectors.feedback_page(request.user, pk)
-    team = _can(request, FOLLOWUP)
-    context = {"feedback": feedback, "team": team}
+    team = can(request, FOLLOWUP)
+    actions = rules.FEEDBACK.available(feedback, request.user)
+    context = {"feedback": feedback, "team": team, "actions": actions}
     if team:
-        actions = rules.feedback_actions(feedback)
-        S = Feedback.Status
         context |= {
-            "can_communicate": S.COMMUNICATED in actions,
             "communicate_form": FeedbackStepForm(feedback=feedback),
             "answer_form": (forms.get("answer_form") or AnswerForm(feedback=feedback))
-            if S.ANSWERED in actions
+            if "answer" in actions
             else None,
             "close_form": (forms.get("close_form") or CloseForm(feedback=feedback))
-            if S.CLOSED in actions
+            if "close" in actions
             else None,
             "refusal": forms.get("refusal"),
             "history": _history(feedback),
@@ -367,11 +362,13 @@ def _render_feedback(request: HttpRequest, pk: int, status: int = 200, **forms) 
 
 
 @login_required
-def feedback_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def feedback_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _render_feedback(request, pk)
 
 
-def _feedback_step(request: HttpRequest, pk: int, step, form, form_name: str = "", done=""):
+def _feedback_step(
+    request: AuthenticatedHttpRequest, pk: int, step, form, form_name: str = "", done=""
+):
     """A step of the feedback's handling. `form` carries the status the page showed; a step
     over a status that moved on meanwhile is refused above the forms, the user's input kept
     in the step's form (when the step is still possible)."""
@@ -400,12 +397,12 @@ def _feedback_step(request: HttpRequest, pk: int, step, form, form_name: str = "
 
 @login_required
 @require_POST
-def feedback_communicate(request: HttpRequest, pk: int) -> HttpResponse:
+def feedback_communicate(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _feedback_step(
         request,
         pk,
         lambda feedback, data, seen: services.communicate_feedback(
-            request.user, feedback.pk, from_status=seen
+            actor=request.user, feedback=feedback, from_status=seen
         ),
         FeedbackStepForm(request.POST),
         done=_("The feedback is marked as communicated to the provider."),
@@ -414,12 +411,15 @@ def feedback_communicate(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def feedback_answer(request: HttpRequest, pk: int) -> HttpResponse:
+def feedback_answer(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _feedback_step(
         request,
         pk,
         lambda feedback, data, seen: services.record_provider_answer(
-            request.user, feedback.pk, data["provider_answer"], from_status=seen
+            actor=request.user,
+            feedback=feedback,
+            answer=data["provider_answer"],
+            from_status=seen,
         ),
         AnswerForm(request.POST),
         form_name="answer_form",
@@ -429,12 +429,16 @@ def feedback_answer(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def feedback_close(request: HttpRequest, pk: int) -> HttpResponse:
+def feedback_close(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _feedback_step(
         request,
         pk,
         lambda feedback, data, seen: services.close_feedback(
-            request.user, feedback.pk, data["closing_category"], data["note"], from_status=seen
+            actor=request.user,
+            feedback=feedback,
+            closing_category=data["closing_category"],
+            note=data["note"],
+            from_status=seen,
         ),
         CloseForm(request.POST),
         form_name="close_form",
@@ -446,7 +450,7 @@ def feedback_close(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def deep_control_list(request: HttpRequest) -> HttpResponse:
+def deep_control_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     require_capability(request, FOLLOWUP)
     filter_form = DeepControlFilterForm(request.GET)
     return render(
@@ -460,14 +464,25 @@ def deep_control_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def deep_control_create(request: HttpRequest) -> HttpResponse:
+def deep_control_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     require_capability(request, FOLLOWUP)
     return _start_page(
         request,
         DeepControlStartForm(
             request.POST or None, initial=_prefill(request, "signal", "feedback", "unit")
         ),
-        lambda data: services.start_deep_control(request.user, **data),
+        lambda data: services.start_deep_control(
+            actor=request.user,
+            unit=data["unit"],
+            reason=data["reason"],
+            reason_details=data["reason_details"],
+            signal=data["signal"],
+            feedback=data["feedback"],
+            checks_done=data["checks_done"],
+            site_visit_done=data["site_visit_done"],
+            site_visit_date=data["site_visit_date"],
+            site_visit_notes=data["site_visit_notes"],
+        ),
         _("The deep control was started."),
         "followup:deep-control-detail",
         "followup/deep_control_form.html",
@@ -484,49 +499,61 @@ def _details_initial(deep_control: DeepControl) -> dict:
     }
 
 
-def _render_deep_control(request: HttpRequest, pk: int, status: int = 200, **forms) -> HttpResponse:
+def _render_deep_control(
+    request: AuthenticatedHttpRequest, pk: int, status: int = 200, **forms
+) -> HttpResponse:
     deep_control = selectors.deep_control_page(pk)
-    is_open = not deep_control.outcome
+    actions = rules.DEEP_CONTROL.available(deep_control, request.user)
     context = {
         "deep_control": deep_control,
-        "is_open": is_open,
+        "actions": actions,
         "history": _history(deep_control),
     }
-    if is_open:
+    if "update" in actions:
         context["details_form"] = forms.get("details_form") or DeepControlDetailsForm(
             initial=_details_initial(deep_control), version_of=deep_control
         )
+    if "decide" in actions:
         context["outcome_form"] = forms.get("outcome_form") or OutcomeForm(version_of=deep_control)
     return render(request, "followup/deep_control_detail.html", context, status=status)
 
 
 @login_required
-def deep_control_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def deep_control_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     require_capability(request, FOLLOWUP)
     return _render_deep_control(request, pk)
 
 
-def _refuse_stale_deep_control(request: HttpRequest, form, error) -> None:
+def _refuse_stale_deep_control(request: AuthenticatedHttpRequest, form, error, action: str) -> None:
     """A stale save or decision: the refusal goes on the form, which keeps the input; once
-    the control is decided the page shows no forms, so it goes above the page instead."""
+    the form's `action` is no longer possible the page does not show the form, so the refusal
+    goes above the page instead."""
     form.refuse_stale(error)
-    if DeepControl.objects.filter(pk=form.version_of.pk).exclude(outcome="").exists():
+    now = DeepControl.objects.select_related("unit").get(pk=form.version_of.pk)
+    if not rules.DEEP_CONTROL.allows(action, now, request.user):
         messages.error(request, str(error.message))
 
 
 @login_required
 @require_POST
-def deep_control_update(request: HttpRequest, pk: int) -> HttpResponse:
+def deep_control_update(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     require_capability(request, FOLLOWUP)
     deep_control = get_object_or_404(DeepControl, pk=pk)
     form = DeepControlDetailsForm(request.POST, version_of=deep_control)
     if form.is_valid():
         try:
             services.update_deep_control(
-                request.user, deep_control.pk, seen=form.seen_version, **form.service_fields()
+                actor=request.user,
+                deep_control=deep_control,
+                reason_details=form.cleaned_data["reason_details"],
+                checks_done=form.cleaned_data["checks_done"],
+                site_visit_done=form.cleaned_data["site_visit_done"],
+                site_visit_date=form.cleaned_data["site_visit_date"],
+                site_visit_notes=form.cleaned_data["site_visit_notes"],
+                seen=form.seen_version,
             )
         except concurrency.StaleEdit as error:
-            _refuse_stale_deep_control(request, form, error)
+            _refuse_stale_deep_control(request, form, error, "update")
         except REFUSALS as error:
             add_refusal(form, error)
         else:
@@ -537,21 +564,21 @@ def deep_control_update(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def deep_control_decide(request: HttpRequest, pk: int) -> HttpResponse:
+def deep_control_decide(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     require_capability(request, FOLLOWUP)
     deep_control = get_object_or_404(DeepControl, pk=pk)
     form = OutcomeForm(request.POST, version_of=deep_control)
     if form.is_valid():
         try:
             services.decide_deep_control(
-                request.user,
-                deep_control.pk,
-                form.cleaned_data["outcome"],
-                form.cleaned_data["reason"],
+                actor=request.user,
+                deep_control=deep_control,
+                outcome=form.cleaned_data["outcome"],
+                reason=form.cleaned_data["reason"],
                 seen=form.seen_version,
             )
         except concurrency.StaleEdit as error:
-            _refuse_stale_deep_control(request, form, error)
+            _refuse_stale_deep_control(request, form, error, "decide")
         except REFUSALS as error:
             add_refusal(form, error)
         else:
@@ -568,7 +595,7 @@ def deep_control_decide(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def proposal_list(request: HttpRequest) -> HttpResponse:
+def proposal_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     require_capability(request, Capability.DECIDE_ORDER_STOP)
     filter_form = DeepControlFilterForm(request.GET)
     return render(
@@ -583,23 +610,26 @@ def proposal_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _render_proposal(request: HttpRequest, pk: int, form=None, status: int = 200) -> HttpResponse:
+def _render_proposal(
+    request: AuthenticatedHttpRequest, pk: int, form=None, status: int = 200
+) -> HttpResponse:
     proposal = selectors.order_stop_proposal(pk)
-    context = {"proposal": proposal}
-    if not proposal.order_stop_decision:
+    actions = rules.ORDER_STOP_PROPOSAL.available(proposal, request.user)
+    context = {"proposal": proposal, "actions": actions}
+    if actions & {"decide_order_stop", "decline_order_stop"}:
         context["form"] = form or ProposalDecisionForm(version_of=proposal)
     return render(request, "followup/proposal_detail.html", context, status=status)
 
 
 @login_required
-def proposal_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def proposal_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     require_capability(request, Capability.DECIDE_ORDER_STOP)
     return _render_proposal(request, pk)
 
 
 @login_required
 @require_POST
-def proposal_decide(request: HttpRequest, pk: int) -> HttpResponse:
+def proposal_decide(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     require_capability(request, Capability.DECIDE_ORDER_STOP)
     proposal = selectors.order_stop_proposal(pk)
     form = ProposalDecisionForm(request.POST, version_of=proposal)
@@ -607,8 +637,8 @@ def proposal_decide(request: HttpRequest, pk: int) -> HttpResponse:
         decide = form.cleaned_data["decision"] == DeepControl.OrderStopDecision.DECIDED
         try:
             services.decide_order_stop_proposal(
-                request.user,
-                proposal.pk,
+                actor=request.user,
+                deep_control=proposal,
                 decide=decide,
                 reason=form.cleaned_data["reason"],
                 seen=form.seen_version,
@@ -632,7 +662,7 @@ def proposal_decide(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def site_visit_list(request: HttpRequest) -> HttpResponse:
+def site_visit_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     require_capability(request, Capability.PLAN_SITE_VISITS)
     filter_form = SiteVisitFilterForm(request.GET)
     filters = _filtered(filter_form)
@@ -647,13 +677,13 @@ def site_visit_list(request: HttpRequest) -> HttpResponse:
             ),
             "year": year,
             "statistics": selectors.site_visit_statistics(year),
-            "can_edit_templates": _can(request, FOLLOWUP),
+            "can_edit_templates": can(request, FOLLOWUP),
         },
     )
 
 
 @login_required
-def site_visit_create(request: HttpRequest) -> HttpResponse:
+def site_visit_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     require_capability(request, Capability.PLAN_SITE_VISITS)
     initial = _prefill(request, "unit")
     if request.user.placement_team:
@@ -661,7 +691,15 @@ def site_visit_create(request: HttpRequest) -> HttpResponse:
     return _start_page(
         request,
         SiteVisitPlanForm(request.POST or None, initial=initial),
-        lambda data: services.plan_site_visit(request.user, **data),
+        lambda data: services.plan_site_visit(
+            actor=request.user,
+            unit=data["unit"],
+            service=data["service"],
+            operating_form=data["operating_form"],
+            team=data["team"],
+            planned_for=data["planned_for"],
+            joint_with_quality_team=data["joint_with_quality_team"],
+        ),
         _("The site visit was planned."),
         "followup:site-visit-detail",
         "followup/site_visit_form.html",
@@ -669,7 +707,7 @@ def site_visit_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def site_visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def site_visit_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     require_capability(request, Capability.PLAN_SITE_VISITS)
     visit = selectors.site_visit_page(pk)
     return render(
@@ -677,18 +715,17 @@ def site_visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "followup/site_visit_detail.html",
         {
             "visit": visit,
-            "can_record": rules.may_record_visit(request.user, visit),
-            "can_join": _can(request, FOLLOWUP) and not visit.joint_with_quality_team,
+            "actions": rules.SITE_VISIT.available(visit, request.user),
             "history": _history(visit),
         },
     )
 
 
 @login_required
-def site_visit_record(request: HttpRequest, pk: int) -> HttpResponse:
+def site_visit_record(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     require_capability(request, Capability.PLAN_SITE_VISITS)
     visit = selectors.site_visit_page(pk)
-    if not rules.may_record_visit(request.user, visit):
+    if not rules.SITE_VISIT.allows("record", visit, request.user):
         raise PermissionDenied
     answers = {entry.get("question", ""): entry.get("answer", "") for entry in visit.answers}
     initial = {
@@ -706,8 +743,8 @@ def site_visit_record(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.record_site_visit(
-                request.user,
-                visit.pk,
+                actor=request.user,
+                visit=visit,
                 visited_on=form.cleaned_data["visited_on"],
                 answers=form.answers(),
                 assessment=form.cleaned_data["assessment"],
@@ -731,16 +768,16 @@ def site_visit_record(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def site_visit_join(request: HttpRequest, pk: int) -> HttpResponse:
+def site_visit_join(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     require_capability(request, FOLLOWUP)
     visit = get_object_or_404(SiteVisit, pk=pk)
-    services.join_site_visit(request.user, visit.pk)
+    services.join_site_visit(actor=request.user, visit=visit)
     messages.success(request, _("The quality & control team joins the visit."))
     return redirect("followup:site-visit-detail", pk=pk)
 
 
 @login_required
-def question_template_list(request: HttpRequest) -> HttpResponse:
+def question_template_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     require_capability(request, FOLLOWUP)
     return render(
         request,
@@ -750,7 +787,7 @@ def question_template_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def question_template_edit(request: HttpRequest, code: str) -> HttpResponse:
+def question_template_edit(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     require_capability(request, FOLLOWUP)
     service = get_object_or_404(Service, code=code)
     questions = selectors.template_questions(service.pk)
@@ -762,7 +799,10 @@ def question_template_edit(request: HttpRequest, code: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.save_question_template(
-                request.user, service, form.question_list(), seen=form.seen_version
+                actor=request.user,
+                service=service,
+                questions=form.question_list(),
+                seen=form.seen_version,
             )
         except concurrency.StaleEdit as error:
             form.refuse_stale(error)

@@ -37,7 +37,7 @@ import sys
 import tarfile
 import tempfile
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
@@ -87,7 +87,7 @@ class Database:
     options: dict[str, str] = dataclasses.field(default_factory=dict)
 
     @classmethod
-    def from_settings(cls, config: dict[str, Any]) -> Database:
+    def from_settings(cls, config: Mapping[str, Any]) -> Database:
         if config.get("ENGINE") != "django.db.backends.postgresql":
             raise BackupError(f"not a PostgreSQL database: engine {config.get('ENGINE')!r}")
         if not config.get("NAME"):
@@ -139,7 +139,7 @@ class Database:
     def connect(self):
         import psycopg
 
-        params = {
+        params: dict[str, Any] = {
             "dbname": self.name,
             "host": self.host,
             "port": self.port,
@@ -332,7 +332,7 @@ def _add_file(tar: tarfile.TarFile, path: Path, name: str) -> dict[str, Any]:
     return {"sha256": reader.digest.hexdigest(), "bytes": info.size}
 
 
-def _human(size: int) -> str:
+def _human(size: float) -> str:
     for unit in ("bytes", "kB", "MB", "GB"):
         if size < 1024 or unit == "GB":
             return f"{size:.0f} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"

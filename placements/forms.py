@@ -4,15 +4,17 @@ and placements.rules decides whether an action is allowed (their refusals become
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
-from django.core.exceptions import ValidationError
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 from categories.models import Service, Subcategory
-from placements import rules, services
+from placements import rules
 from placements.models import (
     OPEN_STATUSES,
+    REQUEST_EDITABLE_FIELDS,
     PersonGender,
     PlacementRequest,
     RequestStatus,
@@ -21,7 +23,7 @@ from placements.models import (
 from spink.accounts import access
 from spink.accounts.models import PlacementTeam, Role, User
 from spink.errors import RuleViolation
-from spink.forms import VersionedFormMixin
+from spink.forms import VersionedFormMixin, choice_field, model_choice_field
 
 
 class DateInput(forms.DateInput):
@@ -29,15 +31,6 @@ class DateInput(forms.DateInput):
 
     def __init__(self, attrs=None):
         super().__init__(attrs, format="%Y-%m-%d")
-
-
-def add_refusal(form: forms.Form, error: ValidationError) -> None:
-    """Show a ValidationError from placements.services on the form (by field where possible)."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 def text_field(label, rows: int = 3, **kwargs) -> forms.CharField:
@@ -62,7 +55,7 @@ class RequestForm(VersionedFormMixin, forms.ModelForm):
     form carries the version of the draft its author opened and the key of the rendered form
     (spink.forms.VersionedFormMixin)."""
 
-    version_fields = services.REQUEST_FIELDS
+    version_fields = REQUEST_EDITABLE_FIELDS
 
     def request_fields(self) -> dict:
         return self.service_fields()
@@ -115,7 +108,7 @@ class RequestForm(VersionedFormMixin, forms.ModelForm):
 
     class Meta:
         model = PlacementRequest
-        fields = services.REQUEST_FIELDS
+        fields = REQUEST_EDITABLE_FIELDS
         widgets = {
             "wanted_start": DateInput,
             "needs": forms.Textarea(attrs={"rows": 5}),
@@ -135,7 +128,7 @@ class RequestForm(VersionedFormMixin, forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["service"].queryset = Service.objects.filter(is_active=True)
+        model_choice_field(self, "service").queryset = Service.objects.filter(is_active=True)
         self.fields["service"].widget.attrs.update(
             {
                 "hx-get": reverse_lazy("placements:subcategory-options"),
@@ -146,7 +139,7 @@ class RequestForm(VersionedFormMixin, forms.ModelForm):
         )
         self.fields["subcategory"].help_text = _("Choose a service first.")
         service_id = self._chosen_service_id()
-        field = self.fields["subcategory"]
+        field = cast(SubcategoryField, self.fields["subcategory"])
         if service_id:
             field.narrowed = True
             field.help_text = ""
@@ -207,9 +200,10 @@ class ChoiceForm(forms.Form):
     def __init__(self, *args, placement: PlacementRequest, **kwargs):
         kwargs.setdefault("prefix", "choose")
         super().__init__(*args, **kwargs)
-        self.fields["recommendation"].queryset = placement.recommendations.select_related(
+        recommendations = placement.recommendations.select_related(
             "offering__unit__provider", "offering__operating_form"
         )
+        model_choice_field(self, "recommendation").queryset = recommendations
 
 
 class MessageForm(forms.Form):
@@ -260,9 +254,11 @@ class AssignForm(forms.Form):
             is_active=True,
             municipality_id=placement.administration.municipality_id,
         ).order_by("first_name", "last_name", "pk")
-        allowed = [o.pk for o in officers if rules.ACTIONS["take"].allowed(o, placement)]
-        self.fields["officer"].queryset = officers.filter(pk__in=allowed).exclude(
-            pk=placement.assigned_officer_id
+        take = rules.REQUEST_WORKFLOW["take"]
+        allowed = [o.pk for o in officers if take.allowed(o, placement)]
+        model_choice_field(self, "officer").queryset = officers.filter(pk__in=allowed).exclude(
+            # None (nobody assigned yet) excludes nobody: Django reads pk=None as IS NULL.
+            pk=placement.assigned_officer_id  # type: ignore[misc]
         )
 
 
@@ -317,7 +313,7 @@ class RequestFilterForm(forms.Form):
         super().__init__(data, *args, **kwargs)
         if "scope" in self.fields:
             self.scopes = access.request_list_scopes(user)
-            self.fields["scope"].choices = [
+            choice_field(self, "scope").choices = [
                 (scope.value, SCOPE_LABELS[scope]) for scope in self.scopes
             ]
             self.fields["scope"].initial = self.default_scope
@@ -355,7 +351,8 @@ QUEUE_STATUSES = [status for status in RequestStatus if status in OPEN_STATUSES]
 
 
 class QueueFilterForm(RequestFilterForm):
-    scope = None  # the queue is the team's, not the social worker's own
+    # The queue is the team's, not the social worker's own (None removes the inherited field).
+    scope = None  # type: ignore[assignment]
     team = forms.ChoiceField(label=_("Team"), choices=PlacementTeam.choices, required=False)
     urgency = forms.ChoiceField(
         label=_("Urgency"), required=False, choices=[("", _("All")), *Urgency.choices]
@@ -370,7 +367,7 @@ class QueueFilterForm(RequestFilterForm):
             data = data.copy()
             data["team"] = self.default_team
         super().__init__(data, *args, user=user, **kwargs)
-        self.fields["status"].choices = [
+        choice_field(self, "status").choices = [
             ("", _("All open")),
             *[(s.value, s.label) for s in QUEUE_STATUSES],
         ]

@@ -13,6 +13,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db.models import (
@@ -20,6 +21,7 @@ from django.db.models import (
     Case,
     DecimalField,
     Exists,
+    Expression,
     ExpressionWrapper,
     F,
     OuterRef,
@@ -155,7 +157,7 @@ def _request_condition(request: PlacementRequest, on: dt.date) -> Q:
 
 def _fit(request: PlacementRequest):
     """Fit score: preferred municipality 2, spoken language 1, known free places 1."""
-    fit = Value(0)
+    fit: Expression = Value(0)
     if request.preferred_municipality_id:
         fit += Case(
             When(unit__municipality_id=request.preferred_municipality_id, then=2), default=0
@@ -165,7 +167,10 @@ def _fit(request: PlacementRequest):
     return fit + Case(When(unit__available_places__gt=0, then=1), default=0)
 
 
-def _with_display_relations(offerings: QuerySet[UnitService]) -> QuerySet[UnitService]:
+_Offerings = TypeVar("_Offerings", bound=QuerySet[Any])  # keeps the annotations' types
+
+
+def _with_display_relations(offerings: _Offerings) -> _Offerings:
     return offerings.select_related(
         "unit__provider", "unit__municipality", "operating_form", "service"
     )
@@ -183,7 +188,7 @@ def rank_candidates(
     offerings = _service_offerings(request)
     if offering_id is not None:
         offerings = offerings.filter(pk=offering_id)
-    offerings = _with_display_relations(
+    ranked = _with_display_relations(
         offerings.filter(register_rules.matchable_condition(on) & _request_condition(request, on))
         .annotate(price_today=current_price(), fit=_fit(request))
         .order_by(
@@ -195,10 +200,10 @@ def rank_candidates(
         )
     )
     if limit is not None:
-        offerings = offerings[:limit]
+        ranked = ranked[:limit]
     return [
         Candidate(offering, offering.price_today, _why_it_matches(request, offering), offering.fit)
-        for offering in offerings
+        for offering in ranked
     ]
 
 

@@ -7,6 +7,8 @@ the people `spink.accounts.access.may_see_person` names.
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
@@ -87,6 +89,34 @@ CASE_DETAIL_FIELDS = (
     "preferred_area",
     "decision_reference",
     "outcome_note",
+)
+
+# Fields a social worker fills in: the form (Meta.fields), the API's writable fields, the
+# services and the version a form or an If-Match carries use this list; everything else is
+# set by the workflow.
+REQUEST_EDITABLE_FIELDS: tuple[str, ...] = (
+    "kind",
+    "service",
+    "subcategory",
+    "urgency",
+    "wanted_start",
+    "expected_length",
+    "needs",
+    "needs_co_morbidity",
+    "needs_protected_housing",
+    "needs_wheelchair_access",
+    "needs_pets",
+    "language",
+    "preferred_municipality",
+    "preferred_area",
+    "decision_reference",
+    "protected_identity",
+    "person_identity_number",
+    "person_is_reserve_number",
+    "person_first_name",
+    "person_last_name",
+    "person_address",
+    "person_gender",
 )
 
 
@@ -271,7 +301,7 @@ def mask_protected_history(sender, instance, history_instance, **kwargs) -> None
     if not isinstance(instance, PlacementRequest) or not instance.protected_identity:
         return
     for name in (*PERSON_FIELDS, *CASE_DETAIL_FIELDS):
-        field = PlacementRequest._meta.get_field(name)
+        field = cast(models.Field, PlacementRequest._meta.get_field(name))  # concrete fields
         if isinstance(field, models.BooleanField):
             setattr(history_instance, field.attname, False)
         elif field.null:
@@ -381,7 +411,8 @@ class TimelineEvent(models.Model):
         labels = []
         for name in names:
             try:
-                labels.append(str(PlacementRequest._meta.get_field(name).verbose_name))
+                field = cast(models.Field, PlacementRequest._meta.get_field(name))
+                labels.append(str(field.verbose_name))
             except FieldDoesNotExist:  # a field since removed keeps its code
                 labels.append(str(name))
         return labels

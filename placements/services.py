@@ -1,29 +1,38 @@
-"""Writes to placement requests. Every state change checks placements.rules under a row lock
-and adds a timeline event; nothing else changes a request's status."""
+"""Writes to placement requests. Every state change checks placements.rules.REQUEST_WORKFLOW
+under a row lock, takes the state the workflow names and adds a timeline event; nothing else
+changes a request's status.
+
+Every service takes keyword arguments, the actor first, and records or their ids (never a form).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
 from decimal import Decimal
-from typing import Any
+from typing import Any, overload
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
 from django.db import transaction
-from django.utils import timezone
+from django.db.models import Model
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from categories.models import OperatingForm, Service
 from placements import matching, rules
 from placements.identity import parse_personal_number, person_key, validate_reserve_number
 from placements.models import (
+    REQUEST_EDITABLE_FIELDS,
     Deviation,
     PersonDataAccess,
     PlacementRequest,
     Recommendation,
-    RequestStatus,
     TimelineEvent,
 )
+from providers.models import UnitService
 from spink import concurrency, outbox
 from spink.accounts import access
 from spink.accounts.access import Capability
@@ -39,31 +48,8 @@ AREA_TEAMS = {
     "funktionsstod": PlacementTeam.DISABILITY_SUPPORT,
 }
 
-# Fields a social worker fills in; everything else is set by the workflow.
-REQUEST_FIELDS = [
-    "kind",
-    "service",
-    "subcategory",
-    "urgency",
-    "wanted_start",
-    "expected_length",
-    "needs",
-    "needs_co_morbidity",
-    "needs_protected_housing",
-    "needs_wheelchair_access",
-    "needs_pets",
-    "language",
-    "preferred_municipality",
-    "preferred_area",
-    "decision_reference",
-    "protected_identity",
-    "person_identity_number",
-    "person_is_reserve_number",
-    "person_first_name",
-    "person_last_name",
-    "person_address",
-    "person_gender",
-]
+# The job recommend() queues (declared, under this name, in placements.tasks).
+NOTIFY_RECOMMENDATION_TASK = "placements.notify_recommendation"
 
 
 def _event(
@@ -74,12 +60,31 @@ def _event(
     )
 
 
-def _locked(request_id: int) -> PlacementRequest:
+@overload
+def _pk(record: Model | int) -> int: ...
+@overload
+def _pk(record: None) -> None: ...
+def _pk(record: Model | int | None) -> int | None:
+    """A service takes a record or its id."""
+    return record.pk if isinstance(record, Model) else record
+
+
+def _locked(request: PlacementRequest | int) -> PlacementRequest:
     return (
         PlacementRequest.objects.select_for_update(of=("self",))
         .select_related("administration")
-        .get(pk=request_id)
+        .get(pk=_pk(request))
     )
+
+
+def _check(action: str, request: PlacementRequest, actor: User) -> None:
+    """Refuse (RuleViolation) unless the workflow lets `actor` take `action` now."""
+    rules.REQUEST_WORKFLOW.check(action, request, actor)
+
+
+def _advance(action: str, request: PlacementRequest) -> None:
+    """Put the request in the state `action` leads to (checked before with _check)."""
+    request.status = rules.REQUEST_WORKFLOW.target(action, request)
 
 
 def _require_text(value: str, field: str) -> str:
@@ -108,7 +113,7 @@ def _apply_person(request: PlacementRequest) -> None:
 
 
 def _apply_fields(request: PlacementRequest, fields: dict[str, Any]) -> None:
-    unknown = set(fields) - set(REQUEST_FIELDS)
+    unknown = set(fields) - set(REQUEST_EDITABLE_FIELDS)
     if unknown:
         raise ValidationError({name: _("This field cannot be set.") for name in unknown})
     for name, value in fields.items():
@@ -118,7 +123,11 @@ def _apply_fields(request: PlacementRequest, fields: dict[str, Any]) -> None:
         request.team = AREA_TEAMS[
             Service.objects.select_related("area").get(pk=request.service_id).area.code
         ]
-    if request.subcategory_id and request.subcategory.service_id != request.service_id:
+    if (
+        request.subcategory_id
+        and request.subcategory is not None
+        and request.subcategory.service_id != request.service_id
+    ):
         raise ValidationError({"subcategory": _("The subcategory belongs to another service.")})
     request.full_clean(exclude=["reference", "person_key", "team"])
 
@@ -127,12 +136,14 @@ def _apply_fields(request: PlacementRequest, fields: dict[str, Any]) -> None:
 
 
 @transaction.atomic
-def create_request(actor: User, **fields: Any) -> PlacementRequest:
-    """A social worker starts a request (a draft) for their own organisation unit."""
+def create_request(*, actor: User, **fields: Any) -> PlacementRequest:
+    """A social worker starts a request (a draft, REQUEST_EDITABLE_FIELDS) for their own
+    organisation unit."""
     if not access.has_capability(actor, Capability.SUBMIT_PLACEMENT_REQUEST) or not (
         actor.org_unit_id
     ):
         raise PermissionDenied
+    assert actor.administration_id is not None  # set with the org unit (User.clean)
     request = PlacementRequest(
         social_worker=actor,
         org_unit_id=actor.org_unit_id,
@@ -150,18 +161,22 @@ def create_request(actor: User, **fields: Any) -> PlacementRequest:
 
 @transaction.atomic
 def update_draft(
-    actor: User, request_id: int, *, seen: str | None = None, **fields: Any
+    *,
+    actor: User,
+    request: PlacementRequest | int,
+    seen: str | None = None,
+    **fields: Any,
 ) -> PlacementRequest:
     """Change a draft. `seen` is the version the author saw (a form's token or an If-Match
     value): a save over someone else's later change is refused (concurrency.StaleEdit).
     The timeline's event names the fields that changed, never their values."""
-    request = _locked(request_id)
-    rules.check_action("edit_draft", request, actor)
-    concurrency.check(request, REQUEST_FIELDS, seen=seen)
-    before = concurrency.snapshot(request, REQUEST_FIELDS)
+    request = _locked(request)
+    _check("edit_draft", request, actor)
+    concurrency.check(request, REQUEST_EDITABLE_FIELDS, seen=seen)
+    before = concurrency.snapshot(request, REQUEST_EDITABLE_FIELDS)
     _apply_fields(request, fields)
-    after = concurrency.snapshot(request, REQUEST_FIELDS)
-    changed = [name for name in REQUEST_FIELDS if before[name] != after[name]]
+    after = concurrency.snapshot(request, REQUEST_EDITABLE_FIELDS)
+    changed = [name for name in REQUEST_EDITABLE_FIELDS if before[name] != after[name]]
     if not changed:
         return request
     request.save()
@@ -170,72 +185,74 @@ def update_draft(
 
 
 @transaction.atomic
-def submit(actor: User, request_id: int) -> PlacementRequest:
-    request = _locked(request_id)
-    rules.check_action("submit", request, actor)
-    request.status = RequestStatus.SUBMITTED
+def submit(*, actor: User, request: PlacementRequest | int) -> PlacementRequest:
+    request = _locked(request)
+    _check("submit", request, actor)
+    _advance("submit", request)
     request.submitted_at = timezone.now()
     request.save(update_fields=["status", "submitted_at"])
     _event(request, K.SUBMITTED, actor)
     return request
 
 
-def withdraw(actor: User, request_id: int, reason: str) -> PlacementRequest:
-    return _close_with_reason(
-        actor, request_id, reason, "withdraw", RequestStatus.WITHDRAWN, K.WITHDRAWN
-    )
+def withdraw(*, actor: User, request: PlacementRequest | int, reason: str) -> PlacementRequest:
+    return _close_with_reason(actor, request, reason, "withdraw", K.WITHDRAWN)
 
 
 @transaction.atomic
 def report_choice(
-    actor: User, request_id: int, recommendation_id: int, start_date: dt.date
+    *,
+    actor: User,
+    request: PlacementRequest | int,
+    recommendation: Recommendation | int,
+    start_date: dt.date,
 ) -> PlacementRequest:
-    request = _locked(request_id)
-    rules.check_action("choose", request, actor)
-    recommendation = (
+    request = _locked(request)
+    _check("choose", request, actor)
+    chosen = (
         request.recommendations.select_related("offering__unit")
-        .filter(pk=recommendation_id)
+        .filter(pk=_pk(recommendation))
         .first()
     )
-    if recommendation is None:
+    if chosen is None:
         raise ValidationError({"recommendation": _("Choose one of the recommended providers.")})
     if start_date is None:
         raise ValidationError({"start_date": _("This field is required.")})
-    request.chosen_recommendation = recommendation
+    request.chosen_recommendation = chosen
     request.placement_start = start_date
-    _close(request, RequestStatus.PLACED, "")
+    _close(request, "choose", "")
     _event(
         request,
         K.PROVIDER_CHOSEN,
         actor,
         "",
-        unit=recommendation.offering.unit.name,
-        unit_id=recommendation.offering.unit_id,
+        unit=chosen.offering.unit.name,
+        unit_id=chosen.offering.unit_id,
         start_date=start_date.isoformat(),
     )
     return request
 
 
-def report_none_chosen(actor: User, request_id: int, reason: str) -> PlacementRequest:
-    return _close_with_reason(
-        actor, request_id, reason, "none_chosen", RequestStatus.NOT_PLACED, K.NOT_PLACED
-    )
+def report_none_chosen(
+    *, actor: User, request: PlacementRequest | int, reason: str
+) -> PlacementRequest:
+    return _close_with_reason(actor, request, reason, "none_chosen", K.NOT_PLACED)
 
 
 @transaction.atomic
 def _close_with_reason(
-    actor: User, request_id: int, reason: str, action: str, status: str, kind: str
+    actor: User, request: PlacementRequest | int, reason: str, action: str, kind: str
 ) -> PlacementRequest:
     reason = _require_text(reason, "reason")
-    request = _locked(request_id)
-    rules.check_action(action, request, actor)
-    _close(request, status, reason)
+    request = _locked(request)
+    _check(action, request, actor)
+    _close(request, action, reason)
     _event(request, kind, actor, reason)
     return request
 
 
-def _close(request: PlacementRequest, status: str, note: str) -> None:
-    request.status = status
+def _close(request: PlacementRequest, action: str, note: str) -> None:
+    _advance(action, request)
     request.closed_at = timezone.now()
     request.outcome_note = note
     request.save(
@@ -253,46 +270,51 @@ def _close(request: PlacementRequest, status: str, note: str) -> None:
 
 
 @transaction.atomic
-def take(actor: User, request_id: int) -> PlacementRequest:
+def take(*, actor: User, request: PlacementRequest | int) -> PlacementRequest:
     """An officer takes a submitted request. Two officers at once: the second is refused."""
-    request = _locked(request_id)
-    rules.check_action("take", request, actor)
+    request = _locked(request)
+    _check("take", request, actor)
     request.assigned_officer = actor
-    request.status = RequestStatus.IN_MATCHING
+    _advance("take", request)
     request.save(update_fields=["assigned_officer", "status"])
     _event(request, K.ASSIGNED, actor, "", officer=actor.get_full_name())
     return request
 
 
 @transaction.atomic
-def assign(actor: User, request_id: int, officer: User) -> PlacementRequest:
-    request = _locked(request_id)
-    rules.check_action("assign", request, actor)
-    if not (
-        officer.role == Role.PLACEMENT_OFFICER and rules.ACTIONS["take"].allowed(officer, request)
+def assign(
+    *, actor: User, request: PlacementRequest | int, officer: User | int
+) -> PlacementRequest:
+    request = _locked(request)
+    _check("assign", request, actor)
+    assignee = officer if isinstance(officer, User) else User.objects.filter(pk=officer).first()
+    if assignee is None or not (
+        assignee.role == Role.PLACEMENT_OFFICER
+        and rules.REQUEST_WORKFLOW["take"].allowed(assignee, request)
     ):
         raise ValidationError({"officer": _("Choose a placement officer of the request's team.")})
-    request.assigned_officer = officer
-    request.status = RequestStatus.IN_MATCHING
+    request.assigned_officer = assignee
+    _advance("assign", request)
     request.save(update_fields=["assigned_officer", "status"])
-    _event(request, K.ASSIGNED, actor, "", officer=officer.get_full_name())
+    _event(request, K.ASSIGNED, actor, "", officer=assignee.get_full_name())
     return request
 
 
 @transaction.atomic
 def send_recommendation(
+    *,
     actor: User,
-    request_id: int,
-    offering_id: int,
+    request: PlacementRequest | int,
+    offering: UnitService | int,
     daily_price: Decimal | None,
     comment: str = "",
     accept_price_flag: bool = False,
 ) -> Recommendation:
     """Recommend a matching unit. Direct procurement needs a price; a price well above the
     framework level is refused until the officer confirms it (accept_price_flag)."""
-    request = _locked(request_id)
-    rules.check_action("recommend", request, actor)
-    candidate = next(iter(matching.rank_candidates(request, offering_id=offering_id)), None)
+    request = _locked(request)
+    _check("recommend", request, actor)
+    candidate = next(iter(matching.rank_candidates(request, offering_id=_pk(offering))), None)
     if candidate is None:
         raise ValidationError({"offering": _("The unit does not match this request.")})
     offering = candidate.offering
@@ -315,7 +337,7 @@ def send_recommendation(
         price_flagged=bool(flag),
         created_by=actor,
     )
-    request.status = RequestStatus.RECOMMENDED
+    _advance("recommend", request)
     request.first_recommended_at = request.first_recommended_at or timezone.now()
     request.save(update_fields=["status", "first_recommended_at"])
     _event(
@@ -329,48 +351,77 @@ def send_recommendation(
         daily_price=str(daily_price) if daily_price is not None else None,
         price_flagged=bool(flag),
     )
-    from placements.tasks import notify_recommendation
-
     # Recorded with the recommendation, sent when the broker can take it (spink.outbox).
-    outbox.enqueue(notify_recommendation, recommendation.pk)
+    outbox.enqueue(NOTIFY_RECOMMENDATION_TASK, recommendation.pk)
     return recommendation
 
 
-def record_no_provider_found(actor: User, request_id: int, reason: str) -> PlacementRequest:
-    return _close_with_reason(
-        actor,
-        request_id,
-        reason,
-        "no_provider_found",
-        RequestStatus.NOT_PLACED,
-        K.NO_PROVIDER_FOUND,
-    )
+def record_no_provider_found(
+    *, actor: User, request: PlacementRequest | int, reason: str
+) -> PlacementRequest:
+    return _close_with_reason(actor, request, reason, "no_provider_found", K.NO_PROVIDER_FOUND)
+
+
+def notify_recommendation(*, recommendation: Recommendation | int) -> bool:
+    """Tell the social worker a recommendation arrived (the task placements.tasks sends). The
+    e-mail carries the reference and a link only: never a name, identity number or address.
+    Idempotent: sends at most once (the outbox may deliver the task twice; the row lock and
+    notified_at make the second a no-op). Returns whether a mail was sent."""
+    with transaction.atomic():
+        locked = (
+            Recommendation.objects.select_for_update(of=("self",))
+            .select_related("request__social_worker")
+            .filter(pk=_pk(recommendation))
+            .first()
+        )
+        if locked is None or locked.notified_at is not None:
+            return False
+        request = locked.request
+        worker = request.social_worker
+        if not worker.email:
+            return False
+        with translation.override("sv"):
+            subject = _("Spink: new recommendation for %(reference)s") % {
+                "reference": request.reference
+            }
+            body = _(
+                "A placement officer has sent a recommendation for placement request "
+                "%(reference)s.\n\nOpen the request in Spink to see it and report your "
+                "choice:\n%(url)s\n"
+            ) % {
+                "reference": request.reference,
+                "url": settings.SITE_URL + reverse("placements:request-detail", args=[request.pk]),
+            }
+        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [worker.email])
+        locked.notified_at = timezone.now()
+        locked.save(update_fields=["notified_at"])
+    return True
 
 
 # --- Both -----------------------------------------------------------------------------------------
 
 
 @transaction.atomic
-def post_message(actor: User, request_id: int, text: str) -> TimelineEvent:
+def post_message(*, actor: User, request: PlacementRequest | int, text: str) -> TimelineEvent:
     text = _require_text(text, "text")
-    request = _locked(request_id)
-    rules.check_action("message", request, actor)
+    request = _locked(request)
+    _check("message", request, actor)
     return _event(request, K.MESSAGE, actor, text)
 
 
-def log_person_read(user: User, request: PlacementRequest, channel: str) -> None:
-    """Record that `user` was shown the person data of `request`."""
-    PersonDataAccess.objects.create(request=request, user=user, channel=channel)
+def log_person_read(*, actor: User, request: PlacementRequest, channel: str) -> None:
+    """Record that `actor` was shown the person data of `request`."""
+    PersonDataAccess.objects.create(request=request, user=actor, channel=channel)
 
 
 # --- Deviations (avvikelser) -------------------------------------------------------------------
 
 
 @transaction.atomic
-def lodge_deviation(actor: User, request_id: int, description: str) -> Deviation:
+def lodge_deviation(*, actor: User, request: PlacementRequest | int, description: str) -> Deviation:
     """An administration complains about Spink's handling of one of its requests."""
     description = _require_text(description, "description")
-    request = _locked(request_id)
+    request = _locked(request)
     if not rules.may_lodge_deviation(actor, request):
         raise RuleViolation(
             _("Only a social worker of the request's administration can lodge a deviation."),
@@ -381,11 +432,11 @@ def lodge_deviation(actor: User, request_id: int, description: str) -> Deviation
     return deviation
 
 
-def _locked_open_deviation(actor: User, deviation_id: int) -> Deviation:
+def _locked_open_deviation(actor: User, deviation: Deviation | int) -> Deviation:
     deviation = (
         Deviation.objects.select_for_update(of=("self",))
         .select_related("request__administration")
-        .get(pk=deviation_id)
+        .get(pk=_pk(deviation))
     )
     if not rules.may_handle_deviations(actor, deviation.request):
         raise RuleViolation(
@@ -397,9 +448,9 @@ def _locked_open_deviation(actor: User, deviation_id: int) -> Deviation:
 
 
 @transaction.atomic
-def handle_deviation(actor: User, deviation_id: int, note: str) -> Deviation:
+def handle_deviation(*, actor: User, deviation: Deviation | int, note: str) -> Deviation:
     note = _require_text(note, "note")
-    deviation = _locked_open_deviation(actor, deviation_id)
+    deviation = _locked_open_deviation(actor, deviation)
     deviation.status = Deviation.Status.IN_PROGRESS
     deviation.handling_note = note
     deviation.save(update_fields=["status", "handling_note"])
@@ -408,9 +459,9 @@ def handle_deviation(actor: User, deviation_id: int, note: str) -> Deviation:
 
 
 @transaction.atomic
-def close_deviation(actor: User, deviation_id: int, note: str) -> Deviation:
+def close_deviation(*, actor: User, deviation: Deviation | int, note: str) -> Deviation:
     note = _require_text(note, "note")
-    deviation = _locked_open_deviation(actor, deviation_id)
+    deviation = _locked_open_deviation(actor, deviation)
     deviation.status = Deviation.Status.CLOSED
     deviation.closing_note = note
     deviation.closed_at = timezone.now()

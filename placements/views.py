@@ -15,10 +15,9 @@ from django import forms as django_forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -35,46 +34,45 @@ from placements.forms import (
     RecommendForm,
     RequestFilterForm,
     RequestForm,
-    add_refusal,
 )
-from placements.models import PlacementRequest
+from placements.models import REQUEST_EDITABLE_FIELDS, PlacementRequest
 from spink import concurrency
 from spink.accounts import access
 from spink.accounts.access import Capability
+from spink.accounts.http import AuthenticatedHttpRequest
 from spink.accounts.views import require_capability
 from spink.errors import RuleViolation
+from spink.forms import model_choice_field
 from spink.idempotency import keys as idempotency
 from spink.pagination import CappedPaginator
+from spink.web import add_refusal, refusal_status, render_page_or_partial
 
 PAGE_SIZE = 25
 RESULTS_TARGET = "request-results"  # the region htmx swaps on the list and queue pages
 
 
-def _wants_results_only(request: HttpRequest) -> bool:
-    htmx = getattr(request, "htmx", None)
-    return bool(htmx and htmx.target == RESULTS_TARGET and not htmx.history_restore_request)
-
-
 def _with_row_data(page, user) -> None:
     for placement in page.object_list:
         placement.list_person = exports.list_person(placement, user)
-        placement.can_take = "take" in rules.available_actions(placement, user)
+        placement.can_take = rules.REQUEST_WORKFLOW.allows("take", placement, user)
 
 
 def _list_page(request, template, results_template, requests, context) -> HttpResponse:
     page = CappedPaginator(requests, PAGE_SIZE).get_page(request.GET.get("page"))
     _with_row_data(page, request.user)
-    results_only = _wants_results_only(request)
-    context |= {"page": page, "results_only": results_only, "results_target": RESULTS_TARGET}
-    response = render(request, results_template if results_only else template, context)
-    patch_vary_headers(response, ["HX-Request", "HX-Target"])
-    return response
+    return render_page_or_partial(
+        request,
+        page=template,
+        partial=results_template,
+        target=RESULTS_TARGET,
+        context={**context, "page": page, "results_target": RESULTS_TARGET},
+    )
 
 
 # --- Social worker's list ------------------------------------------------------------------------
 
 
-def _my_requests(request: HttpRequest) -> tuple[RequestFilterForm, Any]:
+def _my_requests(request: AuthenticatedHttpRequest) -> tuple[RequestFilterForm, Any]:
     require_capability(request, Capability.SUBMIT_PLACEMENT_REQUEST)
     form = RequestFilterForm(request.GET, user=request.user)
     requests = form.filter(selectors.visible_requests(request.user)).order_by("-created_at", "-pk")
@@ -82,7 +80,7 @@ def _my_requests(request: HttpRequest) -> tuple[RequestFilterForm, Any]:
 
 
 @login_required
-def request_list(request: HttpRequest) -> HttpResponse:
+def request_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     form, requests = _my_requests(request)
     return _list_page(
         request,
@@ -94,7 +92,7 @@ def request_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def request_list_export(request: HttpRequest):
+def request_list_export(request: AuthenticatedHttpRequest):
     _form, requests = _my_requests(request)
     return exports.csv_response(requests, "placeringsforfragningar", user=request.user)
 
@@ -102,14 +100,14 @@ def request_list_export(request: HttpRequest):
 # --- Placement officer's queue -------------------------------------------------------------------
 
 
-def _queue(request: HttpRequest) -> tuple[QueueFilterForm, Any]:
+def _queue(request: AuthenticatedHttpRequest) -> tuple[QueueFilterForm, Any]:
     require_capability(request, Capability.HANDLE_PLACEMENT_REQUEST)
     form = QueueFilterForm(request.GET, user=request.user)
     return form, form.filter(selectors.work_queue(request.user, form.chosen_team))
 
 
 @login_required
-def work_queue(request: HttpRequest) -> HttpResponse:
+def work_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     form, requests = _queue(request)
     return _list_page(
         request,
@@ -121,7 +119,7 @@ def work_queue(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def work_queue_export(request: HttpRequest):
+def work_queue_export(request: AuthenticatedHttpRequest):
     form, requests = _queue(request)
     return exports.csv_response(requests, f"arbetsko-{form.chosen_team}", user=request.user)
 
@@ -129,7 +127,9 @@ def work_queue_export(request: HttpRequest):
 # --- Creating and editing a draft ----------------------------------------------------------------
 
 
-def _save_request(request: HttpRequest, form: RequestForm, placement=None) -> HttpResponse | None:
+def _save_request(
+    request: AuthenticatedHttpRequest, form: RequestForm, placement=None
+) -> HttpResponse | None:
     """Save the draft (and submit it when asked); None when the form shows errors."""
     fields = form.request_fields()
     try:
@@ -139,11 +139,14 @@ def _save_request(request: HttpRequest, form: RequestForm, placement=None) -> Ht
             ) as once:
                 if once.repeated:  # the same form posted again: the draft exists
                     return redirect(once.previous_url or "placements:request-list")
-                placement = services.create_request(request.user, **fields)
+                placement = services.create_request(actor=request.user, **fields)
                 once.made(reverse("placements:request-detail", args=[placement.pk]))
         else:
             placement = services.update_draft(
-                request.user, placement.pk, seen=form.cleaned_data["seen"] or None, **fields
+                actor=request.user,
+                request=placement.pk,
+                seen=form.cleaned_data["seen"] or None,
+                **fields,
             )
     except ValidationError as error:
         add_refusal(form, error)
@@ -151,14 +154,14 @@ def _save_request(request: HttpRequest, form: RequestForm, placement=None) -> Ht
     except concurrency.StaleEdit as error:
         form.add_error(None, str(error.message))
         saved = selectors.visible_requests(request.user).get(pk=placement.pk)
-        form.show_saved_version(concurrency.seen_token(saved, services.REQUEST_FIELDS))
+        form.show_saved_version(concurrency.seen_token(saved, REQUEST_EDITABLE_FIELDS))
         return None
     except RuleViolation as error:
         form.add_error(None, str(error.message))
         return None
     if request.POST.get("action") == "submit":
         try:
-            services.submit(request.user, placement.pk)
+            services.submit(actor=request.user, request=placement.pk)
         except RuleViolation as error:
             messages.error(request, str(error.message))
         else:
@@ -174,7 +177,7 @@ def _save_request(request: HttpRequest, form: RequestForm, placement=None) -> Ht
 
 
 @login_required
-def request_create(request: HttpRequest) -> HttpResponse:
+def request_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     require_capability(request, Capability.SUBMIT_PLACEMENT_REQUEST)
     form = RequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -186,9 +189,9 @@ def request_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def request_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def request_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     placement = _visible(request, pk)
-    if "edit_draft" not in rules.available_actions(placement, request.user):
+    if not rules.REQUEST_WORKFLOW.allows("edit_draft", placement, request.user):
         return _refused(request, placement, "edit_draft")
     reference = placement.reference  # binding the form overwrites the instance's fields
     form = RequestForm(request.POST or None, instance=placement)
@@ -197,7 +200,8 @@ def request_edit(request: HttpRequest, pk: int) -> HttpResponse:
         if done is not None:
             return done
     status = 400 if form.errors else 200
-    services.log_person_read(request.user, placement, "web")  # the form shows the person
+    # The form shows the person.
+    services.log_person_read(actor=request.user, request=placement, channel="web")
     return render(
         request,
         "placements/request_form.html",
@@ -208,7 +212,7 @@ def request_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def subcategory_options(request: HttpRequest) -> HttpResponse:
+def subcategory_options(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The <option>s of the subcategory select for the chosen service (htmx)."""
     service = request.GET.get("service", "")
     subcategories = (
@@ -224,22 +228,20 @@ def subcategory_options(request: HttpRequest) -> HttpResponse:
 # --- Request detail ------------------------------------------------------------------------------
 
 
-def _visible(request: HttpRequest, pk: int) -> PlacementRequest:
+def _visible(request: AuthenticatedHttpRequest, pk: int) -> PlacementRequest:
     return get_object_or_404(selectors.visible_requests(request.user), pk=pk)
 
 
-def _refused(request: HttpRequest, placement: PlacementRequest, action: str) -> HttpResponse:
+def _refused(
+    request: AuthenticatedHttpRequest, placement: PlacementRequest, action: str
+) -> HttpResponse:
     """Show the rule's refusal on the request page (403 for who, 409 for when)."""
     try:
-        rules.check_action(action, placement, request.user)
+        rules.REQUEST_WORKFLOW.check(action, placement, request.user)
     except RuleViolation as error:
         messages.error(request, str(error.message))
-        return _render_detail(request, placement, status=_refusal_status(error))
+        return _render_detail(request, placement, status=refusal_status(error))
     return redirect("placements:request-detail", pk=placement.pk)
-
-
-def _refusal_status(error: RuleViolation) -> int:
-    return 403 if error.code == "not_allowed" else 409
 
 
 def _matching(
@@ -283,10 +285,10 @@ def _recommend_form(candidate) -> RecommendForm:
 
 
 @login_required
-def recommend_form(request: HttpRequest, pk: int, offering_pk: int) -> HttpResponse:
+def recommend_form(request: AuthenticatedHttpRequest, pk: int, offering_pk: int) -> HttpResponse:
     """One unit's recommendation form, loaded when the officer opens it (htmx partial)."""
     placement = _visible(request, pk)
-    actions = rules.available_actions(placement, request.user)
+    actions = rules.REQUEST_WORKFLOW.available(placement, request.user)
     if "recommend" not in actions or not rules.shows_matching(request.user, placement, actions):
         raise PermissionDenied
     candidate = next(iter(matching.rank_candidates(placement, offering_id=offering_pk)), None)
@@ -297,7 +299,7 @@ def recommend_form(request: HttpRequest, pk: int, offering_pk: int) -> HttpRespo
 
 
 @login_required
-def excluded_units(request: HttpRequest, pk: int) -> HttpResponse:
+def excluded_units(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The units offering the service that do not match, with the reasons (htmx partial)."""
     placement = _visible(request, pk)
     if not rules.shows_matching(request.user, placement):
@@ -310,14 +312,15 @@ def excluded_units(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _render_detail(
-    request: HttpRequest, placement: PlacementRequest, status: int = 200, **forms
+    request: AuthenticatedHttpRequest, placement: PlacementRequest, status: int = 200, **forms
 ) -> HttpResponse:
     user = request.user
-    actions = rules.available_actions(placement, user)
+    actions = rules.REQUEST_WORKFLOW.available(placement, user)
     show_person = access.may_see_person(user, placement)
     if show_person:
-        services.log_person_read(user, placement, "web")
-    deviations = list(placement.deviations.select_related("lodged_by"))
+        services.log_person_read(actor=user, request=placement, channel="web")
+    # Each deviation carries its note form (or None) for the template.
+    deviations: list[Any] = list(placement.deviations.select_related("lodged_by"))
     for deviation in deviations:
         deviation.note_form = None
         if rules.may_note_deviation(user, deviation):
@@ -380,9 +383,11 @@ def _render_detail(
 
 def _assign_form(form: AssignForm | None) -> AssignForm | None:
     """No assign form when there is nobody else to assign the request to."""
-    if form is None or form.is_bound or form.fields["officer"].queryset.exists():
+    if form is None or form.is_bound:
         return form
-    return None
+    officers = model_choice_field(form, "officer").queryset
+    assert officers is not None  # AssignForm sets it
+    return form if officers.exists() else None
 
 
 def _back_link(user) -> dict:
@@ -394,7 +399,7 @@ def _back_link(user) -> dict:
 
 
 @login_required
-def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def request_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _render_detail(request, _visible(request, pk))
 
 
@@ -402,7 +407,7 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _act(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     placement: PlacementRequest,
     form_name: str,
     form: django_forms.Form,
@@ -421,49 +426,49 @@ def _act(
                 )
                 return _render_detail(request, placement, status=409, **{form_name: form})
             messages.error(request, str(error.message))
-            return _render_detail(request, placement, status=_refusal_status(error))
+            return _render_detail(request, placement, status=refusal_status(error))
         except ValidationError as error:
             add_refusal(form, error)
         else:
             messages.success(request, done % {"reference": placement.reference})
             return redirect("placements:request-detail", pk=placement.pk)
     # A refusal the form cannot place (e.g. the unit no longer matches) is shown at the top.
-    for error in form.non_field_errors() or [
+    for refusal in form.non_field_errors() or [
         _("Nothing was saved: please correct the form below.")
     ]:
-        messages.error(request, error)
+        messages.error(request, str(refusal))  # ErrorList yields strings
     return _render_detail(request, placement, status=400, **{form_name: form})
 
 
 @login_required
 @require_POST
-def submit(request: HttpRequest, pk: int) -> HttpResponse:
+def submit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _act(
         request,
         _visible(request, pk),
         "submit_form",
         django_forms.Form(request.POST),
-        lambda p, data: services.submit(request.user, p.pk),
+        lambda p, data: services.submit(actor=request.user, request=p.pk),
         _("%(reference)s was submitted to Spink."),
     )
 
 
 @login_required
 @require_POST
-def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+def withdraw(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _act(
         request,
         _visible(request, pk),
         "withdraw_form",
         ReasonForm(request.POST, prefix="withdraw", label=_("Why is the request withdrawn?")),
-        lambda p, data: services.withdraw(request.user, p.pk, data["reason"]),
+        lambda p, data: services.withdraw(actor=request.user, request=p.pk, reason=data["reason"]),
         _("%(reference)s was withdrawn."),
     )
 
 
 @login_required
 @require_POST
-def choose(request: HttpRequest, pk: int) -> HttpResponse:
+def choose(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     placement = _visible(request, pk)
     return _act(
         request,
@@ -471,7 +476,10 @@ def choose(request: HttpRequest, pk: int) -> HttpResponse:
         "choice_form",
         ChoiceForm(request.POST, placement=placement),
         lambda p, data: services.report_choice(
-            request.user, p.pk, data["recommendation"].pk, data["start_date"]
+            actor=request.user,
+            request=p.pk,
+            recommendation=data["recommendation"].pk,
+            start_date=data["start_date"],
         ),
         _("The choice was reported: %(reference)s is placed."),
     )
@@ -479,47 +487,49 @@ def choose(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def none_chosen(request: HttpRequest, pk: int) -> HttpResponse:
+def none_chosen(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _act(
         request,
         _visible(request, pk),
         "none_chosen_form",
         ReasonForm(request.POST, prefix="none-chosen", label=_("Why was none of them chosen?")),
-        lambda p, data: services.report_none_chosen(request.user, p.pk, data["reason"]),
+        lambda p, data: services.report_none_chosen(
+            actor=request.user, request=p.pk, reason=data["reason"]
+        ),
         _("Reported that no provider was chosen for %(reference)s."),
     )
 
 
 @login_required
 @require_POST
-def take(request: HttpRequest, pk: int) -> HttpResponse:
+def take(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _act(
         request,
         _visible(request, pk),
         "take_form",
         django_forms.Form(request.POST),
-        lambda p, data: services.take(request.user, p.pk),
+        lambda p, data: services.take(actor=request.user, request=p.pk),
         _("You have taken %(reference)s."),
     )
 
 
 @login_required
 @require_POST
-def assign(request: HttpRequest, pk: int) -> HttpResponse:
+def assign(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     placement = _visible(request, pk)
     return _act(
         request,
         placement,
         "assign_form",
         AssignForm(request.POST, placement=placement),
-        lambda p, data: services.assign(request.user, p.pk, data["officer"]),
+        lambda p, data: services.assign(actor=request.user, request=p.pk, officer=data["officer"]),
         _("%(reference)s was assigned."),
     )
 
 
 @login_required
 @require_POST
-def recommend(request: HttpRequest, pk: int, offering_pk: int) -> HttpResponse:
+def recommend(request: AuthenticatedHttpRequest, pk: int, offering_pk: int) -> HttpResponse:
     form = RecommendForm(request.POST, offering_id=offering_pk)
     return _act(
         request,
@@ -527,11 +537,11 @@ def recommend(request: HttpRequest, pk: int, offering_pk: int) -> HttpResponse:
         f"recommend_{offering_pk}",
         form,
         lambda p, data: services.send_recommendation(
-            request.user,
-            p.pk,
-            offering_pk,
-            data["daily_price"],
-            data["comment"],
+            actor=request.user,
+            request=p.pk,
+            offering=offering_pk,
+            daily_price=data["daily_price"],
+            comment=data["comment"],
             accept_price_flag=data["accept_price_flag"],
         ),
         _("The recommendation was sent to the social worker of %(reference)s."),
@@ -540,39 +550,43 @@ def recommend(request: HttpRequest, pk: int, offering_pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def no_provider_found(request: HttpRequest, pk: int) -> HttpResponse:
+def no_provider_found(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _act(
         request,
         _visible(request, pk),
         "no_provider_form",
         ReasonForm(request.POST, prefix="no-provider", label=_("Why was no provider found?")),
-        lambda p, data: services.record_no_provider_found(request.user, p.pk, data["reason"]),
+        lambda p, data: services.record_no_provider_found(
+            actor=request.user, request=p.pk, reason=data["reason"]
+        ),
         _("Recorded that no provider was found for %(reference)s."),
     )
 
 
 @login_required
 @require_POST
-def post_message(request: HttpRequest, pk: int) -> HttpResponse:
+def post_message(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _act(
         request,
         _visible(request, pk),
         "message_form",
         MessageForm(request.POST),
-        lambda p, data: services.post_message(request.user, p.pk, data["text"]),
+        lambda p, data: services.post_message(actor=request.user, request=p.pk, text=data["text"]),
         _("The message was added to the timeline of %(reference)s."),
     )
 
 
 @login_required
 @require_POST
-def lodge_deviation(request: HttpRequest, pk: int) -> HttpResponse:
+def lodge_deviation(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _act(
         request,
         _visible(request, pk),
         "deviation_form",
         DeviationForm(request.POST),
-        lambda p, data: services.lodge_deviation(request.user, p.pk, data["description"]),
+        lambda p, data: services.lodge_deviation(
+            actor=request.user, request=p.pk, description=data["description"]
+        ),
         _("The deviation about %(reference)s was lodged."),
     )
 
@@ -585,14 +599,14 @@ def _deviation_note(request, pk: int, deviation_pk: int, service, done: str) -> 
         placement,
         f"deviation_{deviation.pk}",
         DeviationNoteForm(request.POST, deviation_id=deviation.pk),
-        lambda p, data: service(request.user, deviation.pk, data["note"]),
+        lambda p, data: service(actor=request.user, deviation=deviation.pk, note=data["note"]),
         done,
     )
 
 
 @login_required
 @require_POST
-def handle_deviation(request: HttpRequest, pk: int, deviation_pk: int) -> HttpResponse:
+def handle_deviation(request: AuthenticatedHttpRequest, pk: int, deviation_pk: int) -> HttpResponse:
     return _deviation_note(
         request,
         pk,
@@ -604,7 +618,7 @@ def handle_deviation(request: HttpRequest, pk: int, deviation_pk: int) -> HttpRe
 
 @login_required
 @require_POST
-def close_deviation(request: HttpRequest, pk: int, deviation_pk: int) -> HttpResponse:
+def close_deviation(request: AuthenticatedHttpRequest, pk: int, deviation_pk: int) -> HttpResponse:
     return _deviation_note(
         request,
         pk,

@@ -4,14 +4,27 @@ providers.rules decides whether a change is allowed (their refusals become form 
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
+from typing import Any, cast
+
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from categories.models import OperatingForm, Service, Subcategory
-from providers import rules, services
-from providers.models import FrameworkAgreement, Provider, PublicationStatus, Unit
-from spink.forms import StateFormMixin, VersionedFormMixin, seen_state_field
+from providers import rules
+from providers.models import (
+    AGREEMENT_EDITABLE_FIELDS,
+    PROVIDER_EDITABLE_FIELDS,
+    UNIT_EDITABLE_FIELDS,
+    FrameworkAgreement,
+    Provider,
+    PublicationStatus,
+    Unit,
+)
+from spink.forms import StateFormMixin, VersionedFormMixin, model_choice_field, seen_state_field
+from spink.web import add_refusal
+
+__all__ = ["add_refusal"]  # followup's forms and views import it from here
 
 
 class DateInput(forms.DateInput):
@@ -30,19 +43,8 @@ def reason_field(label) -> forms.CharField:
         required=False,
         widget=forms.Textarea(attrs={"rows": 3, "aria-required": "true"}),
     )
-    field.reason_required = True
+    field.reason_required = True  # type: ignore[attr-defined]  # read by includes/field.html
     return field
-
-
-def add_refusal(form: forms.Form, error: rules.RuleViolation | ValidationError) -> None:
-    """Show a refusal from providers.rules or providers.services on the form."""
-    if isinstance(error, rules.RuleViolation):
-        form.add_error(None, str(error.message))
-    elif hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 # --- Status and stops ---------------------------------------------------------------------------
@@ -65,8 +67,8 @@ class StatusForm(StateFormMixin, forms.Form):
         self.offer_transitions(unit)
 
     def offer_transitions(self, unit: Unit) -> None:
-        # Offer only the workflow's next steps; any status is accepted so that a stale or
-        # forged choice is refused by the rules with their own message.
+        # Offer only the workflow's next steps (rules.UNIT_WORKFLOW); any status is accepted
+        # so that a stale or forged choice is refused by the rules with their own message.
         self.fields["to_status"].widget.choices = [
             (status, PublicationStatus(status).label) for status in rules.allowed_transitions(unit)
         ]
@@ -96,7 +98,8 @@ class StopForm(StateFormMixin, forms.Form):
         active = getattr(unit, self.unit_field)
         super().refuse_stale(error, active)
         self.active = active
-        self.data[self.add_prefix("stop")] = "0" if active else "1"
+        data = cast(MutableMapping[str, Any], self.data)  # refuse_stale made it a copy
+        data[self.add_prefix("stop")] = "0" if active else "1"
 
 
 class RecommendationStopForm(StopForm):
@@ -126,18 +129,19 @@ class ProviderForm(VersionedFormMixin, forms.ModelForm):
 
     class Meta:
         model = Provider
-        fields = services.PROVIDER_FIELDS
+        fields = PROVIDER_EDITABLE_FIELDS
 
 
 class UnitForm(VersionedFormMixin, forms.ModelForm):
     class Meta:
         model = Unit
-        fields = services.UNIT_FIELDS
+        fields = UNIT_EDITABLE_FIELDS
         widgets = {"description": forms.Textarea(attrs={"rows": 4})}
 
     def clean(self):
         # The database constraints would only say "constraint violated"; name the field instead.
         data = super().clean()
+        assert data is not None  # Django's clean() returns cleaned_data
         age_min, age_max = data.get("age_min"), data.get("age_max")
         if age_min is not None and age_max is not None and age_max < age_min:
             self.add_error("age_max", _("The oldest age cannot be below the youngest age."))
@@ -176,7 +180,7 @@ class OfferingForm(forms.Form):
 class AgreementForm(VersionedFormMixin, forms.ModelForm):
     class Meta:
         model = FrameworkAgreement
-        fields = services.AGREEMENT_FIELDS
+        fields = AGREEMENT_EDITABLE_FIELDS
         widgets = {
             "services": forms.CheckboxSelectMultiple,
             "valid_from": DateInput,
@@ -185,19 +189,22 @@ class AgreementForm(VersionedFormMixin, forms.ModelForm):
 
     def clean(self):
         data = super().clean()
+        assert data is not None  # Django's clean() returns cleaned_data
         start, end = data.get("valid_from"), data.get("valid_to")
         if start and end and end < start:
             self.add_error("valid_to", _("The agreement cannot end before it starts."))
         return data
 
 
+class UnitChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Unit) -> str:
+        return f"{obj.name} – {obj.provider.legal_name}"
+
+
 class AdmitUnitForm(forms.Form):
-    unit = forms.ModelChoiceField(label=_("Unit to admit"), queryset=Unit.objects.none())
+    unit = UnitChoiceField(label=_("Unit to admit"), queryset=Unit.objects.none())
     admitted_on = forms.DateField(label=_("Admitted on"), widget=DateInput)
 
     def __init__(self, *args, units, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["unit"].queryset = units
-        self.fields["unit"].label_from_instance = lambda unit: (
-            f"{unit.name} – {unit.provider.legal_name}"
-        )
+        model_choice_field(self, "unit").queryset = units

@@ -56,20 +56,23 @@ import datetime as dt
 import io
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import DataError, IntegrityError, transaction
+from django.db.models import Field
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from categories.models import OperatingForm, Service, Subcategory
 from providers import rules, services
 from providers.models import (
+    UNIT_EDITABLE_FIELDS,
     AgreementUnit,
     FrameworkAgreement,
     LegalForm,
@@ -144,15 +147,23 @@ ACTION_LABELS = {
     "permit_updated": gettext_lazy("IVO permits extended to a service"),
 }
 
-_UNIT_DETAILS = (
-    "street_address",
-    "postal_code",
-    "city",
-    "municipality",
-    "places",
-    "age_min",
-    "age_max",
+# The unit details a row gives and may update: the columns named after one of the unit's
+# editable fields (UNIT_EDITABLE_FIELDS, the list the form and the API use), in the file's
+# column order. The unit's name is its key here (unit_name), never updated from the file.
+UNIT_KEY_FIELDS = ("name",)
+UNIT_DETAIL_FIELDS: tuple[str, ...] = tuple(
+    column.name
+    for column in COLUMNS
+    if column.name in UNIT_EDITABLE_FIELDS and column.name not in UNIT_KEY_FIELDS
 )
+# The provider fields a row gives when the provider is new (found by org_number otherwise,
+# and never updated from the file).
+PROVIDER_CREATE_FIELDS = {
+    "legal_name": "provider_name",
+    "org_number": "org_number",
+    "legal_form": "legal_form",
+    "municipality": "municipality",
+}
 
 
 class ImportFileError(Exception):
@@ -231,7 +242,7 @@ class ImportReport:
 Cell = Any  # str from CSV; str, int, float, date, datetime or None from XLSX
 
 
-def _key(text: str) -> str:
+def _key(text: str | Promise) -> str:
     """'Pris giltigt från' → 'pris_giltigt_fran': how headers and codes are compared."""
     text = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
@@ -323,7 +334,9 @@ def _count(number: int) -> str:
     return f"{number:,}".replace(",", " ")
 
 
-def _xlsx_rows(content: bytes, deadline: uploads.Deadline) -> Iterator[tuple[int, list[Cell]]]:
+def _xlsx_rows(
+    content: bytes, deadline: uploads.Deadline
+) -> Generator[tuple[int, list[Cell]], None, None]:
     import openpyxl
 
     unreadable = _("The file could not be read as an Excel workbook (.xlsx).")
@@ -383,7 +396,7 @@ class _BoundedLines:
         return line
 
 
-def _csv_rows(content: bytes) -> Iterator[tuple[int, list[Cell]]]:
+def _csv_rows(content: bytes) -> Generator[tuple[int, list[Cell]], None, None]:
     if b"\x00" in content:
         raise ImportFileError(_("The file is not a text (CSV) file."))
     try:
@@ -623,7 +636,7 @@ class ParsedRow:
 
     def unit_details(self) -> dict[str, Any]:
         """The unit fields the row gives (empty cells give nothing, so they change nothing)."""
-        details = {name: getattr(self, name) for name in _UNIT_DETAILS}
+        details = {name: getattr(self, name) for name in UNIT_DETAIL_FIELDS}
         return {name: value for name, value in details.items() if value not in ("", None)}
 
 
@@ -785,7 +798,7 @@ def _check_file_consistency(rows: list[ParsedRow], written: dict[str, str]) -> N
         unit = first_of_unit.setdefault(row.unit_key, row)
         if unit is not row:
             theirs_details, ours_details = unit.unit_details(), row.unit_details()
-            for name in _UNIT_DETAILS:
+            for name in UNIT_DETAIL_FIELDS:
                 if (
                     name in theirs_details
                     and name in ours_details
@@ -828,6 +841,7 @@ def _check_file_consistency(rows: list[ParsedRow], written: dict[str, str]) -> N
 
 
 def _overlaps(a: ParsedRow, b: ParsedRow) -> bool:
+    assert a.price_valid_from is not None and b.price_valid_from is not None  # checked rows
     far = dt.date.max
     return a.price_valid_from <= (b.price_valid_to or far) and b.price_valid_from <= (
         a.price_valid_to or far
@@ -851,7 +865,7 @@ def _step(written: dict[str, str], fields: dict[str, str], default: str) -> Iter
     except rules.RuleViolation as violation:
         raise _RowFailed([CellError(written[default], str(violation.message))]) from None
     except ValidationError as error:
-        errors = []
+        errors: list[CellError] = []
         if hasattr(error, "error_dict"):
             for name, messages in error.message_dict.items():
                 column = written[fields.get(name, default)]
@@ -861,13 +875,7 @@ def _step(written: dict[str, str], fields: dict[str, str], default: str) -> Iter
         raise _RowFailed(errors) from None
 
 
-_PROVIDER_FIELDS = {
-    "legal_name": "provider_name",
-    "org_number": "org_number",
-    "legal_form": "legal_form",
-    "municipality": "municipality",
-}
-_UNIT_FIELDS = {"name": "unit_name", **{name: name for name in _UNIT_DETAILS}}
+_UNIT_FIELDS = {"name": "unit_name", **{name: name for name in UNIT_DETAIL_FIELDS}}
 _OFFERING_FIELDS = {
     "operating_form": "service",
     "service": "service",
@@ -929,9 +937,9 @@ class _Applier:
                 _("Give the legal form: %(org)s is not in the register yet.")
                 % {"org": row.org_number},
             )
-        with self.step(_PROVIDER_FIELDS, "org_number"):
+        with self.step(PROVIDER_CREATE_FIELDS, "org_number"):
             provider = services.create_provider(
-                self.actor,
+                actor=self.actor,
                 for_agreement=self.agreement,
                 legal_name=row.provider_name,
                 org_number=row.org_number,
@@ -955,7 +963,7 @@ class _Applier:
         if not matches:
             with self.step(_UNIT_FIELDS, "unit_name"):
                 unit = services.create_unit(
-                    self.actor,
+                    actor=self.actor,
                     for_agreement=self.agreement,
                     provider=provider,
                     name=row.unit_name,
@@ -975,14 +983,16 @@ class _Applier:
         }
         if changed:
             with self.step(_UNIT_FIELDS, "unit_name"):
-                services.update_unit(self.actor, unit, for_agreement=self.agreement, **changed)
+                services.update_unit(
+                    actor=self.actor, unit=unit, for_agreement=self.agreement, **changed
+                )
             actions.append(
                 RowAction(
                     "unit_updated",
                     _("Unit updated: %(fields)s")
                     % {
                         "fields": ", ".join(
-                            str(Unit._meta.get_field(n).verbose_name) for n in changed
+                            str(cast(Field, Unit._meta.get_field(n)).verbose_name) for n in changed
                         )
                     },
                 )
@@ -990,6 +1000,7 @@ class _Applier:
         return unit
 
     def _offering(self, row: ParsedRow, unit: Unit, actions: list[RowAction]) -> UnitService:
+        assert row.service is not None  # a row without a service has an error, never applied
         framework = self.lookups.framework
         existing = UnitService.objects.filter(
             unit=unit, service=row.service, operating_form=framework
@@ -1001,11 +1012,11 @@ class _Applier:
         )
         with self.step(_OFFERING_FIELDS, "service"):
             offering = services.set_offering(
-                self.actor,
-                unit,
-                row.service,
-                framework,
-                subcategories,
+                actor=self.actor,
+                unit=unit,
+                service=row.service,
+                operating_form=framework,
+                subcategories=subcategories,
                 for_agreement=self.agreement,
             )
         if existing is None:
@@ -1030,6 +1041,8 @@ class _Applier:
         return offering
 
     def _price(self, row: ParsedRow, offering: UnitService, actions: list[RowAction]) -> None:
+        # A row without a price or its start has an error, never applied.
+        assert row.daily_price is not None and row.price_valid_from is not None
         same = offering.prices.filter(
             daily_price=row.daily_price,
             valid_from=row.price_valid_from,
@@ -1049,8 +1062,8 @@ class _Applier:
             return
         with self.step(_PRICE_FIELDS, "price_valid_from"):
             services.add_price(
-                self.actor,
-                offering,
+                actor=self.actor,
+                offering=offering,
                 daily_price=row.daily_price,
                 valid_from=row.price_valid_from,
                 valid_to=row.price_valid_to,
@@ -1062,9 +1075,12 @@ class _Applier:
     def _admission(self, row: ParsedRow, unit: Unit, actions: list[RowAction]) -> None:
         if AgreementUnit.objects.filter(agreement=self.agreement, unit=unit).exists():
             return
+        assert row.price_valid_from is not None  # a row without one is never applied
         admitted_on = self.admission_dates.get(row.unit_key, row.price_valid_from)
         with self.step({}, "price_valid_from"):
-            services.admit_unit(self.actor, self.agreement, unit, admitted_on)
+            services.admit_unit(
+                actor=self.actor, agreement=self.agreement, unit=unit, admitted_on=admitted_on
+            )
         actions.append(
             RowAction(
                 "admitted",
@@ -1073,6 +1089,7 @@ class _Applier:
         )
 
     def _permit(self, row: ParsedRow, unit: Unit, actions: list[RowAction]) -> None:
+        assert row.service is not None  # a row without a service has an error, never applied
         permit = Permit.objects.filter(permit_number=row.permit_number).first()
         if permit is None:
             if row.permit_valid_from is None:
@@ -1083,11 +1100,11 @@ class _Applier:
                 )
             with self.step(_PERMIT_FIELDS, "permit_number"):
                 services.save_permit(
-                    self.actor,
-                    Permit(
+                    actor=self.actor,
+                    permit=Permit(
                         unit=unit, permit_number=row.permit_number, valid_from=row.permit_valid_from
                     ),
-                    [row.service],
+                    services=[row.service],
                     for_agreement=self.agreement,
                 )
             actions.append(
@@ -1107,7 +1124,10 @@ class _Applier:
         if row.service not in covered:
             with self.step(_PERMIT_FIELDS, "permit_number"):
                 services.save_permit(
-                    self.actor, permit, [*covered, row.service], for_agreement=self.agreement
+                    actor=self.actor,
+                    permit=permit,
+                    services=[*covered, row.service],
+                    for_agreement=self.agreement,
                 )
             actions.append(
                 RowAction(
@@ -1191,7 +1211,7 @@ def import_units(
             transaction.set_rollback(True)
     if report.has_errors and not dry_run:
         # Nothing was saved, so listing what the good rows did would mislead.
-        for row in report.rows:
-            row.actions = []
+        for result in report.rows:
+            result.actions = []
     report.imported = not dry_run and not report.has_errors
     return report

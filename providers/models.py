@@ -103,6 +103,25 @@ class Provider(models.Model):
         super().clean_fields(exclude)
 
 
+# The fields people edit, per record: the edit forms (Meta.fields), the API's writable fields,
+# the columns the agreement importer may update and the version a form or an If-Match carries
+# (spink.concurrency) all use these lists. Status and stops are never in them: they change only
+# through providers.services.change_status and the stop services.
+PROVIDER_EDITABLE_FIELDS: tuple[str, ...] = (
+    "legal_name",
+    "org_number",
+    "legal_form",
+    "corporate_group",
+    "municipality",
+    "contact_name",
+    "email",
+    "phone",
+    "street_address",
+    "postal_code",
+    "city",
+)
+
+
 class ProviderPerson(models.Model):
     """A board member, signatory or manager of a provider, for a period (control checks)."""
 
@@ -244,6 +263,31 @@ class Unit(models.Model):
         return self.name
 
 
+# A unit's details (see PROVIDER_EDITABLE_FIELDS). The provider is not among them: a unit is
+# created for a provider and stays with it.
+UNIT_EDITABLE_FIELDS: tuple[str, ...] = (
+    "name",
+    "street_address",
+    "postal_code",
+    "city",
+    "municipality",
+    "description",
+    "age_min",
+    "age_max",
+    "gender",
+    "co_morbidity",
+    "protected_housing_suitable",
+    "wheelchair_accessible",
+    "pets_allowed",
+    "takes_eu_assignments",
+    "languages",
+    "places",
+    "available_places",
+)
+# Written only by the workflow's services, never by an edit.
+UNIT_WORKFLOW_FIELDS: tuple[str, ...] = ("status", "recommendation_stop", "order_stop")
+
+
 class UnitService(models.Model):
     """A service a unit offers, in one operating form (the matrix decides which are valid)."""
 
@@ -338,6 +382,17 @@ class FrameworkAgreement(models.Model):
                 if candidate >= after and self.valid_from <= candidate <= self.valid_to:
                     return candidate
         return None
+
+
+AGREEMENT_EDITABLE_FIELDS: tuple[str, ...] = (
+    "name",
+    "reference",
+    "area",
+    "services",
+    "valid_from",
+    "valid_to",
+    "is_open",
+)
 
 
 class AgreementUnit(models.Model):

@@ -1,5 +1,5 @@
-"""The register's rules, in one place: the publication workflow, the two stop kinds and
-matchability. The UI, the API, the importer, matching and the follow-up jobs all use these.
+"""The register's rules, in one place: the unit workflow (publication and the two stop kinds)
+and matchability. The UI, the API, the importer, matching and the follow-up jobs all use these.
 """
 
 from __future__ import annotations
@@ -14,63 +14,16 @@ from django.utils.translation import gettext_lazy as _
 
 from categories.models import OperatingForm
 from providers.models import Permit, PublicationStatus, Unit, UnitService
+from spink.accounts import access
+from spink.accounts.access import Capability
 from spink.errors import RuleViolation  # callers also import it from here
-
-# --- Publication workflow -----------------------------------------------------------------
+from spink.workflow import ILLEGAL_TRANSITION, Action, Workflow
 
 S = PublicationStatus
-TRANSITIONS: dict[str, frozenset[str]] = {
-    S.DRAFT: frozenset({S.UNDER_CONTROL, S.REMOVED}),
-    S.UNDER_CONTROL: frozenset({S.PUBLISHED, S.DRAFT, S.REMOVED}),
-    S.PUBLISHED: frozenset({S.PAUSED, S.REMOVED}),
-    S.PAUSED: frozenset({S.PUBLISHED, S.REMOVED}),
-    # A removed unit comes back only through a new control.
-    S.REMOVED: frozenset({S.UNDER_CONTROL}),
-}
-
-
-def allowed_transitions(unit: Unit) -> list[str]:
-    return [status for status in S.values if status in TRANSITIONS[unit.status]]
-
-
-def check_transition(unit: Unit, to_status: str, on: dt.date) -> None:
-    if to_status not in S.values:
-        raise RuleViolation(_("Unknown publication status."), "unknown_status")
-    if to_status not in TRANSITIONS[unit.status]:
-        raise RuleViolation(
-            _("A unit cannot go from “%(from)s” to “%(to)s”.")
-            % {"from": S(unit.status).label, "to": S(to_status).label},
-            "illegal_transition",
-        )
-    if to_status == S.PUBLISHED:
-        check_publishable(unit, on)
-
-
-# Conditions other apps add to publication, each called as check(unit, on) and raising
-# RuleViolation to refuse. Apps register theirs in AppConfig.ready() (e.g. followup: a
-# direct-procurement unit needs its provider's approved pre-admission control), so that the
-# register stays free of imports from them.
-PUBLICATION_CHECKS: list[Callable[[Unit, dt.date], None]] = []
-
-
-def check_publishable(unit: Unit, on: dt.date) -> None:
-    offerings = list(unit.offerings.select_related("service", "operating_form"))
-    if not offerings:
-        raise RuleViolation(
-            _("A unit must offer at least one service before it is published."), "no_services"
-        )
-    missing = [o.service.name for o in offerings if not offering_has_needed_permit(o, on)]
-    if missing:
-        raise RuleViolation(
-            _("The unit needs a valid IVO permit for: %(services)s.")
-            % {"services": ", ".join(missing)},
-            "permit_missing",
-        )
-    for check in PUBLICATION_CHECKS:
-        check(unit, on)
 
 
 # --- Stops -----------------------------------------------------------------------------------
+# Guards of the stop actions below: each raises RuleViolation (with a code of its own) to refuse.
 
 
 def check_recommendation_stop(unit: Unit, stop: bool) -> None:
@@ -107,6 +60,169 @@ def check_order_stop(unit: Unit, stop: bool) -> None:
             else _("The unit has no order stop to lift."),
             "no_change",
         )
+
+
+# --- The unit workflow ---------------------------------------------------------------------------
+# draft → under control → published ⇄ paused; back to draft from control; removed from any
+# status, and a removed unit comes back only through a new control. The stops do not change
+# the publication status: they are decided and lifted in any status, by their own teams.
+
+
+def _edits_register(user, unit: Unit) -> bool:
+    return access.has_capability(user, Capability.EDIT_REGISTER)
+
+
+def _decides_order_stops(user, unit: Unit) -> bool:
+    return access.has_capability(user, Capability.DECIDE_ORDER_STOP)
+
+
+REGISTER_TEAM = _("the quality & control team")
+PROCUREMENT = _("procurement")
+ALL_STATUSES = frozenset(S.values)
+
+UNIT_WORKFLOW: Workflow[Unit] = Workflow(
+    "unit",
+    subject=_("the unit"),
+    state=lambda unit: unit.status,
+    state_label=lambda status: S(status).label,
+    actions={
+        "send_to_control": Action(
+            _("send the unit to control"),
+            {S.DRAFT, S.REMOVED},
+            S.UNDER_CONTROL,
+            _edits_register,
+            REGISTER_TEAM,
+        ),
+        "return_to_draft": Action(
+            _("return the unit to draft"),
+            {S.UNDER_CONTROL},
+            S.DRAFT,
+            _edits_register,
+            REGISTER_TEAM,
+        ),
+        # Publishing also needs check_publishable (services.change_status asks it, on a date).
+        "publish": Action(
+            _("publish the unit"), {S.UNDER_CONTROL}, S.PUBLISHED, _edits_register, REGISTER_TEAM
+        ),
+        "pause": Action(
+            _("pause the unit"), {S.PUBLISHED}, S.PAUSED, _edits_register, REGISTER_TEAM
+        ),
+        "resume": Action(
+            _("publish the unit again"), {S.PAUSED}, S.PUBLISHED, _edits_register, REGISTER_TEAM
+        ),
+        "remove": Action(
+            _("remove the unit"),
+            {S.DRAFT, S.UNDER_CONTROL, S.PUBLISHED, S.PAUSED},
+            S.REMOVED,
+            _edits_register,
+            REGISTER_TEAM,
+        ),
+        "decide_recommendation_stop": Action(
+            _("decide a recommendation stop"),
+            ALL_STATUSES,
+            None,
+            _edits_register,
+            REGISTER_TEAM,
+            guard=lambda unit: check_recommendation_stop(unit, True),
+        ),
+        "lift_recommendation_stop": Action(
+            _("lift the recommendation stop"),
+            ALL_STATUSES,
+            None,
+            _edits_register,
+            REGISTER_TEAM,
+            guard=lambda unit: check_recommendation_stop(unit, False),
+        ),
+        "decide_order_stop": Action(
+            _("decide a temporary order stop"),
+            ALL_STATUSES,
+            None,
+            _decides_order_stops,
+            PROCUREMENT,
+            guard=lambda unit: check_order_stop(unit, True),
+        ),
+        "lift_order_stop": Action(
+            _("lift the order stop"),
+            ALL_STATUSES,
+            None,
+            _decides_order_stops,
+            PROCUREMENT,
+            guard=lambda unit: check_order_stop(unit, False),
+        ),
+    },
+)
+
+
+def recommendation_stop_action(stop: bool) -> str:
+    return "decide_recommendation_stop" if stop else "lift_recommendation_stop"
+
+
+def order_stop_action(stop: bool) -> str:
+    return "decide_order_stop" if stop else "lift_order_stop"
+
+
+def status_action(unit: Unit, to_status: str) -> str:
+    """The workflow's action that takes `unit` from its status to `to_status`, or a refusal
+    naming both statuses."""
+    if to_status not in S.values:
+        raise RuleViolation(_("Unknown publication status."), "unknown_status")
+    for action in UNIT_WORKFLOW.leading_to(to_status):
+        if unit.status in UNIT_WORKFLOW.sources(action):
+            return action
+    raise RuleViolation(
+        _("A unit cannot go from “%(from)s” to “%(to)s”.")
+        % {"from": S(unit.status).label, "to": S(to_status).label},
+        ILLEGAL_TRANSITION,
+    )
+
+
+def allowed_transitions(unit: Unit) -> list[str]:
+    """The statuses the workflow lets `unit` move to now, in the statuses' order."""
+    reachable = {
+        UNIT_WORKFLOW.target(action, unit)
+        for action in UNIT_WORKFLOW
+        if UNIT_WORKFLOW[action].to_state is not None
+        and unit.status in UNIT_WORKFLOW.sources(action)
+    }
+    return [status for status in S.values if status in reachable]
+
+
+def check_transition(unit: Unit, to_status: str, on: dt.date, user=None) -> Action[Unit]:
+    """Refuse (RuleViolation) unless `unit` may move to `to_status` on the day `on` (and, given
+    a user, unless the user may take that step). Returns the workflow's action."""
+    action = status_action(unit, to_status)
+    rule = (
+        UNIT_WORKFLOW.check_state(action, unit)
+        if user is None
+        else UNIT_WORKFLOW.check(action, unit, user)
+    )
+    if rule.to_state == S.PUBLISHED:
+        check_publishable(unit, on)
+    return rule
+
+
+# Conditions other apps add to publication, each called as check(unit, on) and raising
+# RuleViolation to refuse. Apps register theirs in AppConfig.ready() (e.g. followup: a
+# direct-procurement unit needs its provider's approved pre-admission control), so that the
+# register stays free of imports from them.
+PUBLICATION_CHECKS: list[Callable[[Unit, dt.date], None]] = []
+
+
+def check_publishable(unit: Unit, on: dt.date) -> None:
+    offerings = list(unit.offerings.select_related("service", "operating_form"))
+    if not offerings:
+        raise RuleViolation(
+            _("A unit must offer at least one service before it is published."), "no_services"
+        )
+    missing = [o.service.name for o in offerings if not offering_has_needed_permit(o, on)]
+    if missing:
+        raise RuleViolation(
+            _("The unit needs a valid IVO permit for: %(services)s.")
+            % {"services": ", ".join(missing)},
+            "permit_missing",
+        )
+    for check in PUBLICATION_CHECKS:
+        check(unit, on)
 
 
 # --- Framework agreements ---------------------------------------------------------------------

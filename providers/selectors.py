@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import cast
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, Field, OuterRef, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -76,7 +77,7 @@ def unit_field_history(unit: Unit, limit: int = 100) -> list[dict]:
                 "changes": [
                     {
                         "name": c.field,
-                        "field": Unit._meta.get_field(c.field).verbose_name,
+                        "field": cast(Field, Unit._meta.get_field(c.field)).verbose_name,
                         "old": c.old,
                         "new": c.new,
                     }

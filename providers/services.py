@@ -1,10 +1,16 @@
-"""Writes to the provider register. Every status or stop change goes through here."""
+"""Writes to the provider register. Every status or stop change goes through here.
+
+Every service takes keyword arguments, the actor first (None: a system job acting on its own
+rules), and records (or their ids) rather than forms. Which status may follow which, and who
+may take each step, is providers.rules.UNIT_WORKFLOW's; the services check it under a row lock.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -15,6 +21,9 @@ from django.utils.translation import gettext as _
 from categories.models import OperatingForm
 from providers import rules
 from providers.models import (
+    AGREEMENT_EDITABLE_FIELDS,
+    PROVIDER_EDITABLE_FIELDS,
+    UNIT_EDITABLE_FIELDS,
     AgreementUnit,
     FrameworkAgreement,
     Permit,
@@ -32,41 +41,7 @@ from spink.accounts.models import User
 
 logger = logging.getLogger(__name__)
 
-# The fields people edit, per record: the forms, the serializers and the version a form
-# carries (spink.concurrency) use these lists.
-PROVIDER_FIELDS = [
-    "legal_name",
-    "org_number",
-    "legal_form",
-    "corporate_group",
-    "municipality",
-    "contact_name",
-    "email",
-    "phone",
-    "street_address",
-    "postal_code",
-    "city",
-]
-UNIT_FIELDS = [
-    "name",
-    "street_address",
-    "postal_code",
-    "city",
-    "municipality",
-    "description",
-    "age_min",
-    "age_max",
-    "gender",
-    "co_morbidity",
-    "protected_housing_suitable",
-    "wheelchair_accessible",
-    "pets_allowed",
-    "takes_eu_assignments",
-    "languages",
-    "places",
-    "available_places",
-]
-AGREEMENT_FIELDS = ["name", "reference", "area", "services", "valid_from", "valid_to", "is_open"]
+_M = TypeVar("_M", bound=Model)
 
 
 def require(actor: User | None, capability: Capability) -> None:
@@ -75,14 +50,15 @@ def require(actor: User | None, capability: Capability) -> None:
         raise PermissionDenied
 
 
-def save_with_history(instance: Model, actor: User | None, reason: str = "") -> Model:
+def save_with_history(instance: _M, actor: User | None, reason: str = "") -> _M:
     """full_clean and save, recording who made the change in the model's history."""
     instance.full_clean()
-    instance._history_user = actor
+    # simple_history reads these two attributes off the instance it saves.
+    instance._history_user = actor  # type: ignore[attr-defined]
     if reason:
         # The history row keeps at most 100 characters (simple_history's column); the full
         # reason of a status change is in UnitEvent.
-        instance._change_reason = reason if len(reason) <= 100 else reason[:99] + "…"
+        instance._change_reason = reason if len(reason) <= 100 else reason[:99] + "…"  # type: ignore[attr-defined]
     instance.save()
     return instance
 
@@ -94,8 +70,22 @@ def _require_reason(reason: str) -> str:
     return reason
 
 
-def _locked_unit(unit_id: int) -> Unit:
-    return Unit.objects.select_for_update().get(pk=unit_id)
+def _pk(record: Model | int) -> int:
+    """A service takes a record or its id."""
+    return record if isinstance(record, int) else record.pk
+
+
+def _locked_unit(unit: Unit | int) -> Unit:
+    return Unit.objects.select_for_update().get(pk=_pk(unit))
+
+
+def _only_editable(fields: dict[str, Any], editable: Iterable[str]) -> None:
+    """Refuse fields outside the record's editable-field list (as placements.services does):
+    status and stops change only through change_status and the stop services, and a misspelt
+    name must not pass silently."""
+    refused = sorted(set(fields) - set(editable))
+    if refused:
+        raise ValidationError({name: _("This field cannot be set.") for name in refused})
 
 
 def _record(
@@ -147,17 +137,19 @@ def _require_register_write(actor: User | None, for_agreement: FrameworkAgreemen
 
 
 def create_provider(
-    actor: User, *, for_agreement: FrameworkAgreement | None = None, **fields: Any
+    *, actor: User | None, for_agreement: FrameworkAgreement | None = None, **fields: Any
 ) -> Provider:
     _require_register_write(actor, for_agreement)
+    _only_editable(fields, PROVIDER_EDITABLE_FIELDS)
     return save_with_history(Provider(**fields), actor)
 
 
-def _update_locked(instance: Model, fields: dict[str, Any], version_fields, seen, actor) -> Model:
+def _update_locked(instance: _M, fields: dict[str, Any], version_fields, seen, actor) -> _M:
     """Apply `fields` to the row read again under a lock, after checking that it is still
     the version the caller saw (`seen`; None claims nothing). The caller's object gets the
     applied values too."""
-    row = type(instance).objects.select_for_update().get(pk=instance.pk)
+    _only_editable(fields, version_fields)
+    row = type(instance)._default_manager.select_for_update().get(pk=instance.pk)
     concurrency.check(row, version_fields, seen=seen)
     for name, value in fields.items():
         setattr(row, name, value)
@@ -169,44 +161,52 @@ def _update_locked(instance: Model, fields: dict[str, Any], version_fields, seen
 
 @transaction.atomic
 def update_provider(
-    actor: User, provider: Provider, *, seen: str | None = None, **fields: Any
+    *, actor: User | None, provider: Provider, seen: str | None = None, **fields: Any
 ) -> Provider:
-    """Change a provider. `seen` is the version the editor saw (a form's token or an
-    If-Match value): a save over someone else's later change is refused
+    """Change a provider's PROVIDER_EDITABLE_FIELDS. `seen` is the version the editor saw (a
+    form's token or an If-Match value): a save over someone else's later change is refused
     (concurrency.StaleEdit)."""
     require(actor, Capability.EDIT_REGISTER)
-    return _update_locked(provider, fields, PROVIDER_FIELDS, seen, actor)
+    return _update_locked(provider, fields, PROVIDER_EDITABLE_FIELDS, seen, actor)
 
 
 def create_unit(
-    actor: User, *, for_agreement: FrameworkAgreement | None = None, **fields: Any
+    *,
+    actor: User | None,
+    provider: Provider | int,
+    for_agreement: FrameworkAgreement | None = None,
+    **fields: Any,
 ) -> Unit:
-    """A new unit starts as a draft; publishing goes through change_status."""
+    """A new unit (UNIT_EDITABLE_FIELDS) of `provider` starts as a draft; publishing goes
+    through change_status."""
     _require_register_write(actor, for_agreement)
-    return save_with_history(Unit(**fields), actor)
+    _only_editable(fields, UNIT_EDITABLE_FIELDS)
+    return save_with_history(Unit(provider_id=_pk(provider), **fields), actor)
 
 
 @transaction.atomic
 def update_unit(
-    actor: User,
-    unit: Unit,
     *,
+    actor: User | None,
+    unit: Unit,
     for_agreement: FrameworkAgreement | None = None,
     seen: str | None = None,
     **fields: Any,
 ) -> Unit:
-    """Change a unit's details (never its status or stops). `seen` as in update_provider."""
+    """Change a unit's details (UNIT_EDITABLE_FIELDS): never its provider, status or stops,
+    which are refused (ValidationError) like any other field outside the list. `seen` as in
+    update_provider."""
     _require_register_write(actor, for_agreement)
-    return _update_locked(unit, fields, UNIT_FIELDS, seen, actor)
+    return _update_locked(unit, fields, UNIT_EDITABLE_FIELDS, seen, actor)
 
 
 def set_offering(
-    actor: User,
+    *,
+    actor: User | None,
     unit: Unit,
     service,
     operating_form,
     subcategories=(),
-    *,
     for_agreement: FrameworkAgreement | None = None,
 ) -> UnitService:
     """Add (or update the subcategories of) a service the unit offers in an operating form.
@@ -240,9 +240,9 @@ def set_offering(
 
 
 def add_price(
-    actor: User,
-    offering: UnitService,
     *,
+    actor: User | None,
+    offering: UnitService,
     daily_price,
     valid_from: dt.date,
     valid_to: dt.date | None = None,
@@ -281,10 +281,10 @@ def add_price(
 
 
 def save_permit(
-    actor: User,
+    *,
+    actor: User | None,
     permit: Permit,
     services=None,
-    *,
     for_agreement: FrameworkAgreement | None = None,
 ) -> Permit:
     """Create or update an IVO permit and (when given) the services it covers."""
@@ -295,27 +295,35 @@ def save_permit(
     return permit
 
 
-def remove_offering(actor: User, offering: UnitService) -> None:
+def remove_offering(*, actor: User | None, offering: UnitService) -> None:
     require(actor, Capability.EDIT_REGISTER)
-    offering._history_user = actor
+    offering._history_user = actor  # type: ignore[attr-defined]  # read by simple_history
     offering.delete()
 
 
 # --- Status and stops --------------------------------------------------------------------------
 
 
+def _check(action: str, unit: Unit, actor: User | None) -> None:
+    """The workflow's check; a job (actor=None) is asked only what the unit's state allows."""
+    if actor is None:
+        rules.UNIT_WORKFLOW.check_state(action, unit)
+    else:
+        rules.UNIT_WORKFLOW.check(action, unit, actor)
+
+
 @transaction.atomic
 def change_status(
-    unit_id: int,
-    to_status: str,
     *,
     actor: User | None,
+    unit: Unit | int,
+    to_status: str,
     reason: str,
     source: str = "",
     on: dt.date | None = None,
     from_status: str | None = None,
 ) -> UnitEvent:
-    """Move a unit through the publication workflow (rules.TRANSITIONS), with a reason.
+    """Move a unit through the publication workflow (rules.UNIT_WORKFLOW), with a reason.
 
     `from_status` is the status the person's page showed: if the unit has moved on since
     (someone else published or removed it), the change is refused (concurrency.StaleState)
@@ -324,19 +332,19 @@ def change_status(
     """
     require(actor, Capability.EDIT_REGISTER)
     reason = _require_reason(reason)
-    unit = _locked_unit(unit_id)
+    unit = _locked_unit(unit)
     concurrency.check_state(unit, "status", seen=from_status)
-    rules.check_transition(unit, to_status, on or timezone.localdate())
+    rules.check_transition(unit, to_status, on or timezone.localdate(), actor)
     from_status, unit.status = unit.status, to_status
     return _record(unit, actor, UnitEvent.Kind.STATUS, reason, source, from_status, to_status)
 
 
 @transaction.atomic
 def set_recommendation_stop(
-    unit_id: int,
-    stop: bool,
     *,
     actor: User | None,
+    unit: Unit | int,
+    stop: bool,
     reason: str,
     source: str = "",
     from_stop: bool | None = None,
@@ -347,9 +355,9 @@ def set_recommendation_stop(
     change_status)."""
     require(actor, Capability.EDIT_REGISTER)
     reason = _require_reason(reason)
-    unit = _locked_unit(unit_id)
+    unit = _locked_unit(unit)
     concurrency.check_state(unit, "recommendation_stop", seen=from_stop)
-    rules.check_recommendation_stop(unit, stop)
+    _check(rules.recommendation_stop_action(stop), unit, actor)
     unit.recommendation_stop = stop
     kind = UnitEvent.Kind.RECOMMENDATION_STOP if stop else UnitEvent.Kind.RECOMMENDATION_STOP_LIFTED
     return _record(unit, actor, kind, reason, source)
@@ -357,7 +365,12 @@ def set_recommendation_stop(
 
 @transaction.atomic
 def set_order_stop(
-    unit_id: int, stop: bool, *, actor: User, reason: str, from_stop: bool | None = None
+    *,
+    actor: User,
+    unit: Unit | int,
+    stop: bool,
+    reason: str,
+    from_stop: bool | None = None,
 ) -> UnitEvent:
     """Procurement decides (or lifts) a temporary order stop on a framework unit.
 
@@ -366,9 +379,9 @@ def set_order_stop(
         raise PermissionDenied  # always a decision by a person in procurement
     require(actor, Capability.DECIDE_ORDER_STOP)
     reason = _require_reason(reason)
-    unit = _locked_unit(unit_id)
+    unit = _locked_unit(unit)
     concurrency.check_state(unit, "order_stop", seen=from_stop)
-    rules.check_order_stop(unit, stop)
+    _check(rules.order_stop_action(stop), unit, actor)
     unit.order_stop = stop
     kind = UnitEvent.Kind.ORDER_STOP if stop else UnitEvent.Kind.ORDER_STOP_LIFTED
     return _record(unit, actor, kind, reason, "")
@@ -379,14 +392,18 @@ def set_order_stop(
 
 @transaction.atomic
 def save_agreement(
-    actor: User, agreement: FrameworkAgreement, services=None, *, seen: str | None = None
+    *,
+    actor: User | None,
+    agreement: FrameworkAgreement,
+    services=None,
+    seen: str | None = None,
 ) -> FrameworkAgreement:
     """Create or change an agreement (and the services it covers). A change is checked
     against the version the editor saw (`seen`, as in update_provider), under a lock."""
     require(actor, Capability.MANAGE_AGREEMENTS)
     if agreement.pk is not None:
         row = FrameworkAgreement.objects.select_for_update().get(pk=agreement.pk)
-        concurrency.check(row, AGREEMENT_FIELDS, seen=seen)
+        concurrency.check(row, AGREEMENT_EDITABLE_FIELDS, seen=seen)
     save_with_history(agreement, actor)
     if services is not None:
         agreement.services.set(services)
@@ -394,7 +411,11 @@ def save_agreement(
 
 
 def admit_unit(
-    actor: User, agreement: FrameworkAgreement, unit: Unit, admitted_on: dt.date
+    *,
+    actor: User | None,
+    agreement: FrameworkAgreement,
+    unit: Unit,
+    admitted_on: dt.date,
 ) -> AgreementUnit:
     require(actor, Capability.MANAGE_AGREEMENTS)
     rules.check_admission(agreement, admitted_on)

@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -33,40 +33,28 @@ from providers.forms import (
     RecommendationStopForm,
     StatusForm,
     UnitForm,
-    add_refusal,
 )
 from providers.models import Permit, PublicationStatus, Unit, UnitService
 from spink import concurrency
-from spink.accounts import access
 from spink.accounts.access import Capability
+from spink.accounts.http import AuthenticatedHttpRequest
 from spink.accounts.views import require_capability
 from spink.forms import create_once, made_by_this_form
+from spink.web import add_refusal, can, can_any, render_page_or_partial
 
 PAGE_SIZE = 50
 RESULTS_TARGET = "register-results"  # the id of the region htmx swaps on the register page
 
 
-def _can(request: HttpRequest, capability: Capability) -> bool:
-    return access.has_capability(request.user, capability)
-
-
-def _can_view_agreements(request: HttpRequest) -> bool:
-    return _can(request, Capability.VIEW_FULL_REGISTER) or _can(
-        request, Capability.MANAGE_AGREEMENTS
-    )
-
-
-def _wants_results_only(request: HttpRequest) -> bool:
-    # A history restore after a cache miss needs the whole page, not the fragment.
-    htmx = getattr(request, "htmx", None)
-    return bool(htmx and htmx.target == RESULTS_TARGET and not htmx.history_restore_request)
+def _can_view_agreements(request: AuthenticatedHttpRequest) -> bool:
+    return can_any(request, Capability.VIEW_FULL_REGISTER, Capability.MANAGE_AGREEMENTS)
 
 
 # --- Register list -------------------------------------------------------------------------------
 
 
 @login_required
-def unit_list(request: HttpRequest) -> HttpResponse:
+def unit_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     require_capability(request, Capability.VIEW_REGISTER)
     filterset = UnitFilter(
         request.GET, queryset=selectors.visible_units(request.user), request=request
@@ -74,21 +62,19 @@ def unit_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(filterset.qs.order_by("name", "pk"), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
-    results_only = _wants_results_only(request)
-    context = {
-        "filter": filterset,
-        "page": page,
-        "results_only": results_only,
-        "full_register": _can(request, Capability.VIEW_FULL_REGISTER),
-        "can_edit": _can(request, Capability.EDIT_REGISTER),
-        "can_view_agreements": _can_view_agreements(request),
-    }
-    template = (
-        "providers/includes/unit_results.html" if results_only else "providers/unit_list.html"
+    return render_page_or_partial(
+        request,
+        page="providers/unit_list.html",
+        partial="providers/includes/unit_results.html",
+        target=RESULTS_TARGET,
+        context={
+            "filter": filterset,
+            "page": page,
+            "full_register": can(request, Capability.VIEW_FULL_REGISTER),
+            "can_edit": can(request, Capability.EDIT_REGISTER),
+            "can_view_agreements": _can_view_agreements(request),
+        },
     )
-    response = render(request, template, context)
-    patch_vary_headers(response, ["HX-Request", "HX-Target"])
-    return response
 
 
 # --- Unit detail, status and stops ---------------------------------------------------------------
@@ -120,7 +106,7 @@ def _display_value(field, value, related_names: dict) -> str:
 
 def _readable_history(entries: list[dict]) -> list[dict]:
     """Field history with choice labels and related names instead of raw stored values."""
-    ids = defaultdict(set)
+    ids: defaultdict[Any, set[Any]] = defaultdict(set)  # relation field → ids
     for entry in entries:
         for change in entry["changes"]:
             field = Unit._meta.get_field(change["name"])
@@ -138,11 +124,13 @@ def _readable_history(entries: list[dict]) -> list[dict]:
     return entries
 
 
-def _render_unit_detail(request: HttpRequest, pk: int, status: int = 200, **forms) -> HttpResponse:
+def _render_unit_detail(
+    request: AuthenticatedHttpRequest, pk: int, status: int = 200, **forms
+) -> HttpResponse:
     unit = selectors.unit_page(request.user, pk)
     today = timezone.localdate()
-    can_edit = _can(request, Capability.EDIT_REGISTER)
-    can_order_stop = _can(request, Capability.DECIDE_ORDER_STOP)
+    can_edit = can(request, Capability.EDIT_REGISTER)
+    can_order_stop = can(request, Capability.DECIDE_ORDER_STOP)
     context = {
         "unit": unit,
         "permits": [(permit, permit_state(permit, today)) for permit in unit.permits.all()],
@@ -151,10 +139,10 @@ def _render_unit_detail(request: HttpRequest, pk: int, status: int = 200, **form
         "can_edit": can_edit,
         "can_order_stop": can_order_stop,
         "can_view_agreements": _can_view_agreements(request),
-        "full_register": _can(request, Capability.VIEW_FULL_REGISTER),
+        "full_register": can(request, Capability.VIEW_FULL_REGISTER),
         # Links to supplier follow-up (followup app) from the unit's page.
-        "can_lodge_feedback": _can(request, Capability.LODGE_FEEDBACK),
-        "can_run_followup": _can(request, Capability.RUN_FOLLOWUP),
+        "can_lodge_feedback": can(request, Capability.LODGE_FEEDBACK),
+        "can_run_followup": can(request, Capability.RUN_FOLLOWUP),
     }
     if can_edit:
         context["status_form"] = forms.get("status_form") or StatusForm(unit=unit)
@@ -167,18 +155,18 @@ def _render_unit_detail(request: HttpRequest, pk: int, status: int = 200, **form
 
 
 @login_required
-def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def unit_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     require_capability(request, Capability.VIEW_REGISTER)
     return _render_unit_detail(request, pk)
 
 
-def _scoped_unit(request: HttpRequest, pk: int) -> Unit:
+def _scoped_unit(request: AuthenticatedHttpRequest, pk: int) -> Unit:
     return get_object_or_404(selectors.visible_units(request.user), pk=pk)
 
 
 @login_required
 @require_POST
-def unit_status(request: HttpRequest, pk: int) -> HttpResponse:
+def unit_status(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     require_capability(request, Capability.EDIT_REGISTER)
     unit = _scoped_unit(request, pk)
     form = StatusForm(request.POST, unit=unit)
@@ -186,9 +174,9 @@ def unit_status(request: HttpRequest, pk: int) -> HttpResponse:
         to_status = form.cleaned_data["to_status"]
         try:
             services.change_status(
-                unit.pk,
-                to_status,
                 actor=request.user,
+                unit=unit.pk,
+                to_status=to_status,
                 reason=form.cleaned_data["reason"],
                 from_status=form.seen_state,
             )
@@ -217,9 +205,9 @@ def _decide_stop(request, pk, *, capability, form_class, context_name, decide, d
         stop = form.cleaned_data["stop"]
         try:
             decide(
-                unit.pk,
-                stop,
                 actor=request.user,
+                unit=unit.pk,
+                stop=stop,
                 reason=form.cleaned_data["reason"],
                 from_stop=form.seen_state,
             )
@@ -235,7 +223,7 @@ def _decide_stop(request, pk, *, capability, form_class, context_name, decide, d
 
 @login_required
 @require_POST
-def unit_recommendation_stop(request: HttpRequest, pk: int) -> HttpResponse:
+def unit_recommendation_stop(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _decide_stop(
         request,
         pk,
@@ -252,7 +240,7 @@ def unit_recommendation_stop(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def unit_order_stop(request: HttpRequest, pk: int) -> HttpResponse:
+def unit_order_stop(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _decide_stop(
         request,
         pk,
@@ -268,7 +256,7 @@ def unit_order_stop(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def unit_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def unit_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     require_capability(request, Capability.EDIT_REGISTER)
     unit = _scoped_unit(request, pk)
     heading_name = unit.name  # binding the form overwrites the instance's fields
@@ -276,7 +264,7 @@ def unit_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.update_unit(
-                request.user, unit, seen=form.seen_version, **form.service_fields()
+                actor=request.user, unit=unit, seen=form.seen_version, **form.service_fields()
             )
         except concurrency.StaleEdit as error:
             form.refuse_stale(error)  # the user's input stays, with the version saved now
@@ -295,7 +283,7 @@ def unit_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def unit_create(request: HttpRequest, pk: int) -> HttpResponse:
+def unit_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     require_capability(request, Capability.EDIT_REGISTER)
     provider = get_object_or_404(selectors.visible_providers(request.user), pk=pk)
     form = UnitForm(request.POST or None, initial={"municipality": provider.municipality_id})
@@ -308,7 +296,7 @@ def unit_create(request: HttpRequest, pk: int) -> HttpResponse:
                 form,
                 scope="unit",
                 create=lambda: services.create_unit(
-                    request.user, provider=provider, **form.service_fields()
+                    actor=request.user, provider=provider, **form.service_fields()
                 ),
                 url=lambda unit: reverse("providers:unit-offerings", args=[unit.pk]),
             )
@@ -336,7 +324,7 @@ def _render_offerings(request, unit: Unit, form: OfferingForm, status: int = 200
 
 
 @login_required
-def unit_offerings(request: HttpRequest, pk: int) -> HttpResponse:
+def unit_offerings(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     require_capability(request, Capability.EDIT_REGISTER)
     unit = _scoped_unit(request, pk)
     if request.method != "POST":
@@ -346,7 +334,11 @@ def unit_offerings(request: HttpRequest, pk: int) -> HttpResponse:
         data = form.cleaned_data
         try:
             services.set_offering(
-                request.user, unit, data["service"], data["operating_form"], data["subcategories"]
+                actor=request.user,
+                unit=unit,
+                service=data["service"],
+                operating_form=data["operating_form"],
+                subcategories=data["subcategories"],
             )
         except ValidationError as error:
             add_refusal(form, error)
@@ -362,13 +354,15 @@ def unit_offerings(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def unit_offering_remove(request: HttpRequest, pk: int, offering_pk: int) -> HttpResponse:
+def unit_offering_remove(
+    request: AuthenticatedHttpRequest, pk: int, offering_pk: int
+) -> HttpResponse:
     require_capability(request, Capability.EDIT_REGISTER)
     unit = _scoped_unit(request, pk)
     offering = get_object_or_404(
         UnitService.objects.select_related("service", "operating_form"), unit=unit, pk=offering_pk
     )
-    services.remove_offering(request.user, offering)
+    services.remove_offering(actor=request.user, offering=offering)
     messages.success(
         request,
         _("%(service)s (%(form)s) was removed.")
@@ -381,7 +375,7 @@ def unit_offering_remove(request: HttpRequest, pk: int, offering_pk: int) -> Htt
 
 
 @login_required
-def provider_list(request: HttpRequest) -> HttpResponse:
+def provider_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     require_capability(request, Capability.VIEW_FULL_REGISTER)
     filterset = ProviderFilter(
         request.GET, queryset=selectors.visible_providers(request.user), request=request
@@ -392,15 +386,15 @@ def provider_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "providers/provider_list.html",
-        {"filter": filterset, "page": page, "can_edit": _can(request, Capability.EDIT_REGISTER)},
+        {"filter": filterset, "page": page, "can_edit": can(request, Capability.EDIT_REGISTER)},
     )
 
 
 @login_required
-def provider_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def provider_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     require_capability(request, Capability.VIEW_REGISTER)
     provider = get_object_or_404(selectors.visible_providers(request.user), pk=pk)
-    full_register = _can(request, Capability.VIEW_FULL_REGISTER)
+    full_register = can(request, Capability.VIEW_FULL_REGISTER)
     return render(
         request,
         "providers/provider_detail.html",
@@ -410,12 +404,12 @@ def provider_detail(request: HttpRequest, pk: int) -> HttpResponse:
             # Board members and signatories are for the control work, not for placing.
             "people": provider.people.all() if full_register else None,
             "full_register": full_register,
-            "can_edit": _can(request, Capability.EDIT_REGISTER),
+            "can_edit": can(request, Capability.EDIT_REGISTER),
         },
     )
 
 
-def _provider_form(request: HttpRequest, provider=None) -> HttpResponse:
+def _provider_form(request: AuthenticatedHttpRequest, provider=None) -> HttpResponse:
     require_capability(request, Capability.EDIT_REGISTER)
     heading_name = provider.legal_name if provider else ""
     form = ProviderForm(request.POST or None, instance=provider)
@@ -428,14 +422,19 @@ def _provider_form(request: HttpRequest, provider=None) -> HttpResponse:
                     request.user,
                     form,
                     scope="provider",
-                    create=lambda: services.create_provider(request.user, **form.service_fields()),
+                    create=lambda: services.create_provider(
+                        actor=request.user, **form.service_fields()
+                    ),
                     url=lambda made: reverse("providers:provider-detail", args=[made.pk]),
                 )
                 if created is None:  # the same form posted again: the provider exists
                     return redirect(url)
             else:
                 services.update_provider(
-                    request.user, provider, seen=form.seen_version, **form.service_fields()
+                    actor=request.user,
+                    provider=provider,
+                    seen=form.seen_version,
+                    **form.service_fields(),
                 )
                 url = reverse("providers:provider-detail", args=[provider.pk])
         except concurrency.StaleEdit as error:
@@ -455,12 +454,12 @@ def _provider_form(request: HttpRequest, provider=None) -> HttpResponse:
 
 
 @login_required
-def provider_create(request: HttpRequest) -> HttpResponse:
+def provider_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     return _provider_form(request)
 
 
 @login_required
-def provider_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def provider_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     require_capability(request, Capability.EDIT_REGISTER)
     provider = get_object_or_404(selectors.visible_providers(request.user), pk=pk)
     return _provider_form(request, provider)
@@ -469,27 +468,27 @@ def provider_edit(request: HttpRequest, pk: int) -> HttpResponse:
 # --- Framework agreements -----------------------------------------------------------------------
 
 
-def _require_agreement_view(request: HttpRequest) -> None:
+def _require_agreement_view(request: AuthenticatedHttpRequest) -> None:
     if not _can_view_agreements(request):
         require_capability(request, Capability.MANAGE_AGREEMENTS)
 
 
 @login_required
-def agreement_list(request: HttpRequest) -> HttpResponse:
+def agreement_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_agreement_view(request)
     return render(
         request,
         "providers/agreement_list.html",
         {
             "agreements": selectors.agreements(),
-            "can_manage": _can(request, Capability.MANAGE_AGREEMENTS),
+            "can_manage": can(request, Capability.MANAGE_AGREEMENTS),
         },
     )
 
 
 def _render_agreement_detail(request, pk: int, admit_form=None, status: int = 200):
     agreement = get_object_or_404(selectors.agreements(), pk=pk)
-    can_manage = _can(request, Capability.MANAGE_AGREEMENTS)
+    can_manage = can(request, Capability.MANAGE_AGREEMENTS)
     context = {
         "agreement": agreement,
         "links": selectors.agreement_units(agreement),
@@ -505,12 +504,12 @@ def _render_agreement_detail(request, pk: int, admit_form=None, status: int = 20
 
 
 @login_required
-def agreement_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def agreement_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     _require_agreement_view(request)
     return _render_agreement_detail(request, pk)
 
 
-def _agreement_form(request: HttpRequest, agreement=None) -> HttpResponse:
+def _agreement_form(request: AuthenticatedHttpRequest, agreement=None) -> HttpResponse:
     require_capability(request, Capability.MANAGE_AGREEMENTS)
     heading_name = agreement.name if agreement else ""
     form = AgreementForm(request.POST or None, instance=agreement)
@@ -520,8 +519,8 @@ def _agreement_form(request: HttpRequest, agreement=None) -> HttpResponse:
 
         def save():
             return services.save_agreement(
-                request.user,
-                form.instance,
+                actor=request.user,
+                agreement=form.instance,
                 services=form.cleaned_data["services"],
                 seen=form.seen_version,
             )
@@ -557,26 +556,31 @@ def _agreement_form(request: HttpRequest, agreement=None) -> HttpResponse:
 
 
 @login_required
-def agreement_create(request: HttpRequest) -> HttpResponse:
+def agreement_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     return _agreement_form(request)
 
 
 @login_required
-def agreement_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def agreement_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     require_capability(request, Capability.MANAGE_AGREEMENTS)
     return _agreement_form(request, get_object_or_404(selectors.agreements(), pk=pk))
 
 
 @login_required
 @require_POST
-def agreement_admit(request: HttpRequest, pk: int) -> HttpResponse:
+def agreement_admit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     require_capability(request, Capability.MANAGE_AGREEMENTS)
     agreement = get_object_or_404(selectors.agreements(), pk=pk)
     form = AdmitUnitForm(request.POST, units=selectors.units_for_admission(agreement))
     if form.is_valid():
         unit = form.cleaned_data["unit"]
         try:
-            services.admit_unit(request.user, agreement, unit, form.cleaned_data["admitted_on"])
+            services.admit_unit(
+                actor=request.user,
+                agreement=agreement,
+                unit=unit,
+                admitted_on=form.cleaned_data["admitted_on"],
+            )
         except (rules.RuleViolation, ValidationError) as error:
             add_refusal(form, error)
         else:

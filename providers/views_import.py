@@ -17,7 +17,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -25,8 +25,10 @@ from django.views.decorators.http import require_POST
 
 from providers import importer, selectors
 from providers.models import FrameworkAgreement
-from spink.accounts import access
 from spink.accounts.access import Capability
+from spink.accounts.http import AuthenticatedHttpRequest
+from spink.forms import model_choice_field
+from spink.web import can
 
 STASH_DIR = Path(tempfile.gettempdir()) / "spink-agreement-import"
 STASH_MAX_AGE = 24 * 3600
@@ -52,15 +54,18 @@ class ImportForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["agreement"].queryset = selectors.agreements().order_by("-valid_from", "name")
+        agreements = selectors.agreements().order_by("-valid_from", "name")
+        model_choice_field(self, "agreement").queryset = agreements
 
 
-def _require_manager(request: HttpRequest) -> None:
-    if not access.has_capability(request.user, Capability.MANAGE_AGREEMENTS):
+def _require_manager(request: AuthenticatedHttpRequest) -> None:
+    if not can(request, Capability.MANAGE_AGREEMENTS):
         raise PermissionDenied
 
 
-def _stash(request: HttpRequest, agreement: FrameworkAgreement, name: str, content: bytes) -> str:
+def _stash(
+    request: AuthenticatedHttpRequest, agreement: FrameworkAgreement, name: str, content: bytes
+) -> str:
     STASH_DIR.mkdir(mode=0o700, exist_ok=True)
     cutoff = time.time() - STASH_MAX_AGE
     for old in STASH_DIR.glob("*.upload"):
@@ -80,7 +85,7 @@ def _stash(request: HttpRequest, agreement: FrameworkAgreement, name: str, conte
     return token
 
 
-def _stashed(request: HttpRequest, token: str) -> tuple[dict, bytes] | None:
+def _stashed(request: AuthenticatedHttpRequest, token: str) -> tuple[dict, bytes] | None:
     stash = request.session.get(SESSION_KEY)
     if not stash or not token or not secrets.compare_digest(stash["token"], token):
         return None
@@ -93,13 +98,15 @@ def _stashed(request: HttpRequest, token: str) -> tuple[dict, bytes] | None:
     return stash, content
 
 
-def _drop_stash(request: HttpRequest) -> None:
+def _drop_stash(request: AuthenticatedHttpRequest) -> None:
     stash = request.session.pop(SESSION_KEY, None)
     if stash:
         (STASH_DIR / f"{stash['token']}.upload").unlink(missing_ok=True)
 
 
-def _page(request: HttpRequest, form: ImportForm, report=None, token: str = "") -> HttpResponse:
+def _page(
+    request: AuthenticatedHttpRequest, form: ImportForm, report=None, token: str = ""
+) -> HttpResponse:
     return render(
         request,
         "providers/import/upload.html",
@@ -114,7 +121,7 @@ def _page(request: HttpRequest, form: ImportForm, report=None, token: str = "") 
 
 
 @login_required
-def upload(request: HttpRequest) -> HttpResponse:
+def upload(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_manager(request)
     if request.method != "POST":
         return _page(request, ImportForm(initial={"agreement": request.GET.get("agreement")}))
@@ -136,7 +143,7 @@ def upload(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def confirm(request: HttpRequest) -> HttpResponse:
+def confirm(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Import the file whose dry run this session just saw, for real."""
     _require_manager(request)
     found = _stashed(request, request.POST.get("token", ""))

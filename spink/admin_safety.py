@@ -16,20 +16,19 @@ browse person data at all, so here:
 * drafts stay their author's: a draft request, and every record about one, is left out of
   the admin for everyone but the draft's own social worker.
 
-`PERSON_DATA` names the models concerned. `check_admin_safety` (a system check) refuses an
-admin that is not a `StrictLookupAdmin`, a history admin that is not a `StrictHistoryAdmin`,
-and any admin option that names person data, so that an admin added later follows the rule.
-Admin methods (callables in `list_display`, `readonly_fields`) are ordinary code: they must
-not render person data either.
+Each app names its models concerned (`register_person_data`, in its AppConfig.ready()).
+`check_admin_safety` (a system check) refuses an admin that is not a `StrictLookupAdmin`, a
+history admin that is not a `StrictHistoryAdmin`, and any admin option that names person data,
+so that an admin added later follows the rule. Admin methods (callables in `list_display`,
+`readonly_fields`) are ordinary code: they must not render person data either.
 """
 
 from __future__ import annotations
 
-import functools
 import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django.apps import apps
 from django.contrib import admin
@@ -57,6 +56,8 @@ class PersonData:
     request_path: str
     never_shown: frozenset[str] = frozenset()
     hidden_when_protected: frozenset[str] = frozenset()
+    # The request's own status and the value of its drafts (drafts stay their author's).
+    draft_status: str = "draft"
 
     @property
     def sensitive(self) -> frozenset[str]:
@@ -70,51 +71,20 @@ class PersonData:
         return obj
 
 
-@functools.cache
+# label ("placements.PlacementRequest") → PersonData. Each app that keeps records about a person
+# registers them in its AppConfig.ready() (`register_person_data`), so that this module, which
+# every admin stands on, knows no product app.
+_REGISTRY: dict[str, PersonData] = {}
+
+
+def register_person_data(label: str, person_data: PersonData) -> None:
+    _REGISTRY[label] = person_data
+
+
 def person_data_models() -> dict[type[Model], PersonData]:
-    """Every model whose records are about a person, and what in them points at the person.
-
-    Built on first use, when the app registry is ready.
-    """
-    from placements.models import CASE_DETAIL_FIELDS, PERSON_FIELDS
-
-    def model(label: str) -> type[Model]:
-        return apps.get_model(label)
-
-    return {
-        model("placements.PlacementRequest"): PersonData(
-            request_path="",
-            # person_key is a keyed hash of the number: a stable pseudonym of the person.
-            # person_name is the property that joins the names.
-            never_shown=frozenset({*PERSON_FIELDS, "person_key", "person_name"}),
-            # Where a protected person was placed is exactly what the protection is for.
-            hidden_when_protected=frozenset(
-                {*CASE_DETAIL_FIELDS, "chosen_recommendation", "placement_start"}
-            ),
-        ),
-        model("placements.TimelineEvent"): PersonData(
-            request_path="request", hidden_when_protected=frozenset({"text", "data"})
-        ),
-        model("placements.Deviation"): PersonData(
-            request_path="request",
-            hidden_when_protected=frozenset({"description", "handling_note", "closing_note"}),
-        ),
-        model("placements.PersonDataAccess"): PersonData(request_path="request"),
-        model("placements.Recommendation"): PersonData(
-            request_path="request", hidden_when_protected=frozenset({"offering", "comment"})
-        ),
-        model("followup.Feedback"): PersonData(
-            request_path="placement_request",
-            # The link itself ties the unit the feedback is about to the protected person.
-            hidden_when_protected=frozenset(
-                {"placement_request", "description", "provider_answer", "closing_note"}
-            ),
-        ),
-        model("followup.DeepControl"): PersonData(
-            request_path="feedback__placement_request",
-            hidden_when_protected=frozenset({"feedback", "reason_details"}),
-        ),
-    }
+    """Every model whose records are about a person, and what in them points at the person
+    (as the apps registered them, resolved once the app registry is ready)."""
+    return {apps.get_model(label): person_data for label, person_data in _REGISTRY.items()}
 
 
 def touches_person_data(model: type[Model], path: str) -> bool:
@@ -195,25 +165,33 @@ class StrictLookupAdmin(admin.ModelAdmin):
         if self.date_hierarchy:
             lookups.update(f"{self.date_hierarchy}__{part}" for part in ("year", "month", "day"))
         for spec in self._filter_specs(request):
-            lookups.update(spec.expected_parameters())
+            # A parameter of None (a filter without one) can never be a lookup asked about.
+            lookups.update(name for name in spec.expected_parameters() if name is not None)
         return frozenset(lookups)
 
     def _filter_specs(self, request: HttpRequest | None) -> list[ListFilter]:
         """The declared filters built as ChangeList.get_filters builds them, with no
         parameters, only to ask which parameters they take."""
-        specs = []
+        specs: list[ListFilter] = []
         list_filter = self.get_list_filter(request) if request is not None else self.list_filter
+        # Without a request (the system check) the filters are built with None, which
+        # Django's filters take here; the stubs want a request.
+        any_request = cast(HttpRequest, request)
         for item in list_filter:
             if callable(item):
-                specs.append(item(request, {}, self.model, self))
+                specs.append(item(any_request, {}, self.model, self))
                 continue
+            field: Any
+            filter_class: Any
             field, filter_class = item if isinstance(item, (tuple, list)) else (item, None)
             field_path = None
             if not isinstance(field, Field):
                 field_path = field
                 field = get_fields_from_path(self.model, field_path)[-1]
             filter_class = filter_class or FieldListFilter.create
-            specs.append(filter_class(field, request, {}, self.model, self, field_path=field_path))
+            specs.append(
+                filter_class(field, any_request, {}, self.model, self, field_path=field_path)
+            )
         return specs
 
     def _is_limit_choices_to_lookup(self, lookup: str, value: str) -> bool:
@@ -226,14 +204,14 @@ class StrictLookupAdmin(admin.ModelAdmin):
                 return True
         return False
 
-    def get_list_filter(self, request: HttpRequest) -> Sequence[Any]:
+    def get_list_filter(self, request: HttpRequest) -> list[Any]:
         return [
             item
             for item in super().get_list_filter(request)
             if not any(touches_person_data(self.model, name) for name in _names([item]))
         ]
 
-    def get_search_fields(self, request: HttpRequest) -> Sequence[str]:
+    def get_search_fields(self, request: HttpRequest) -> list[str]:
         return [
             name
             for name in super().get_search_fields(request)
@@ -241,13 +219,13 @@ class StrictLookupAdmin(admin.ModelAdmin):
             if not touches_person_data(self.model, name.lstrip("^=@"))
         ]
 
-    def get_list_display(self, request: HttpRequest) -> Sequence[Any]:
+    def get_list_display(self, request: HttpRequest) -> list[Any]:
         return [item for item in super().get_list_display(request) if not self._shows_person(item)]
 
-    def get_sortable_by(self, request: HttpRequest) -> Sequence[Any]:
+    def get_sortable_by(self, request: HttpRequest) -> list[Any]:
         return [item for item in super().get_sortable_by(request) if not self._shows_person(item)]
 
-    def get_ordering(self, request: HttpRequest) -> Sequence[Any]:
+    def get_ordering(self, request: HttpRequest) -> list[Any]:
         return [
             item
             for item in super().get_ordering(request)
@@ -280,11 +258,9 @@ class StrictLookupAdmin(admin.ModelAdmin):
         queryset = super().get_queryset(request)
         if self.person_data is None:
             return queryset
-        from placements.models import RequestStatus
-
         prefix = f"{self.person_data.request_path}__" if self.person_data.request_path else ""
         return queryset.exclude(
-            Q(**{f"{prefix}status": RequestStatus.DRAFT})
+            Q(**{f"{prefix}status": self.person_data.draft_status})
             & ~Q(**{f"{prefix}social_worker": request.user.pk})
         )
 
@@ -297,19 +273,22 @@ class StrictLookupAdmin(admin.ModelAdmin):
         return self.person_data.never_shown
 
     def is_protected(self, obj: Model) -> bool:
-        placement_request = self.person_data.request_of(obj) if self.person_data else None
+        # A placements.PlacementRequest (this module knows no product app).
+        placement_request: Any = self.person_data.request_of(obj) if self.person_data else None
         return bool(placement_request is not None and placement_request.protected_identity)
 
-    def get_exclude(self, request: HttpRequest, obj: Model | None = None) -> Sequence[str] | None:
+    def get_exclude(
+        self, request: HttpRequest, obj: Model | None = None
+    ) -> list[str] | tuple[str, ...] | None:
         hidden = self.hidden_fields(request, obj)
         if not hidden:
             return super().get_exclude(request, obj)
         return [*(super().get_exclude(request, obj) or ()), *sorted(hidden)]
 
-    def get_fields(self, request: HttpRequest, obj: Model | None = None) -> Sequence[Any]:
+    def get_fields(self, request: HttpRequest, obj: Model | None = None) -> list[Any]:
         return _without(super().get_fields(request, obj), self.hidden_fields(request, obj))
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> Sequence[Any]:
+    def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> list[Any]:
         return _without(super().get_readonly_fields(request, obj), self.hidden_fields(request, obj))
 
     def get_fieldsets(self, request: HttpRequest, obj: Model | None = None) -> list[Any]:
@@ -436,7 +415,7 @@ CHANGE_PAGE_OPTIONS = ("fields", "readonly_fields")
 
 
 def _fieldset_names(fieldsets: Iterable[Any] | None) -> list[str]:
-    names = []
+    names: list[Any] = []
     for _name, options in fieldsets or ():
         for item in options.get("fields", ()):
             names.extend(item if isinstance(item, (tuple, list)) else [item])

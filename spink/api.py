@@ -25,8 +25,8 @@ import codecs
 import json
 import logging
 import re
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping
+from typing import TYPE_CHECKING, Any, TypeAlias, cast
 
 import django_filters
 import django_filters.fields
@@ -45,6 +45,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import ProhibitNullCharactersValidator
 from django.db import DataError, IntegrityError, models
 from django.http import Http404, QueryDict
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_filters import rest_framework as drf_filters
@@ -65,6 +66,15 @@ from rest_framework.response import Response
 from spink import concurrency
 from spink.errors import RuleViolation
 
+if TYPE_CHECKING:
+    from rest_framework.generics import GenericAPIView
+
+    # What the mixins below are mixed into (at run time they stand alone).
+    _ViewBase = GenericAPIView
+    _FilterSetBase: TypeAlias = drf_filters.FilterSet  # untyped: Any
+else:
+    _ViewBase = _FilterSetBase = object
+
 logger = logging.getLogger(__name__)
 
 # Ids are bigint primary keys: 1 … 2**63 - 1.
@@ -80,7 +90,7 @@ NUL = "\x00"
 # spink.middleware.API_MAX_BODY_BYTES.
 
 
-class VersionedViewMixin:
+class VersionedViewMixin(_ViewBase):
     """Optimistic concurrency for a viewset's records (spink.concurrency): an answer about one
     record carries its version as `ETag`; a write may send it back in `If-Match` (the
     serializer hands `context["seen"]` to the service, which answers a stale one with 412).
@@ -110,7 +120,7 @@ class PayloadTooLarge(exceptions.APIException):
     default_code = "too_large"
 
 
-def error_body(detail: str, code: str) -> dict[str, str]:
+def error_body(detail: str | Promise, code: str) -> dict[str, str]:
     """The shape of every error that is not about fields of the input."""
     return {"detail": str(detail), "code": code}
 
@@ -180,7 +190,7 @@ class IdRelatedField(serializers.PrimaryKeyRelatedField):
 class ManyIdRelatedField(serializers.ManyRelatedField):
     """A list of ids: a JSON object is not one (DRF would read its keys)."""
 
-    def to_internal_value(self, data: object) -> list:
+    def to_internal_value(self, data: Any) -> Iterable[Any]:
         if isinstance(data, Mapping):
             self.fail("not_a_list", input_type=type(data).__name__)
         return super().to_internal_value(data)
@@ -208,7 +218,7 @@ class CharField(serializers.CharField):
 class BooleanField(serializers.BooleanField):
     """true or false (in a form: DRF's spellings of them)."""
 
-    def to_internal_value(self, data: object) -> bool:
+    def to_internal_value(self, data: Any) -> bool:
         if not isinstance(data, bool) and not _in_form(self):
             self.fail("invalid", input=data)
         return super().to_internal_value(data)
@@ -217,7 +227,7 @@ class BooleanField(serializers.BooleanField):
 class IntegerField(serializers.IntegerField):
     """A whole number (in a form: ASCII digits)."""
 
-    def to_internal_value(self, data: object) -> int:
+    def to_internal_value(self, data: Any) -> int:
         if _in_form(self):
             text = data.strip() if isinstance(data, str) else ""
             if not _DIGITS.fullmatch(text[1:] if text[:1] in "+-" else text):
@@ -289,7 +299,9 @@ class ModelSerializer(serializers.ModelSerializer):
             field_kwargs["allow_blank"] = True
         return field_class, field_kwargs
 
-    def include_extra_kwargs(self, kwargs: dict, extra_kwargs: dict) -> dict:
+    def include_extra_kwargs(
+        self, kwargs: MutableMapping[str, Any], extra_kwargs: MutableMapping[str, Any]
+    ) -> MutableMapping[str, Any]:
         allow_blank = kwargs.get("allow_blank", False)
         kwargs = super().include_extra_kwargs(kwargs, extra_kwargs)
         if allow_blank and kwargs.get("read_only"):
@@ -441,7 +453,7 @@ def refuse_empty_parameters(form: forms.Form) -> None:
             form.add_error(name, _("Give the parameter a value, or leave it out."))
 
 
-class StrictFilterSetMixin:
+class StrictFilterSetMixin(_FilterSetBase):
     """FilterSets that refuse empty parameters (refuse_empty_parameters)."""
 
     def is_valid(self) -> bool:
@@ -524,7 +536,7 @@ class JSONParser(parsers.JSONParser):
     without NUL characters; NaN and Infinity are not JSON."""
 
     def parse(self, stream, media_type=None, parser_context=None):
-        encoding = parsers.get_encoding(parser_context or {})
+        encoding = parsers.get_encoding(parser_context or {})  # type: ignore[attr-defined]  # DRF has it, its stubs not
         body = _read_limited(stream)
         try:
             text = codecs.decode(body, encoding)
@@ -571,7 +583,7 @@ class FormParser(parsers.FormParser):
     """URL-encoded bodies up to DATA_UPLOAD_MAX_MEMORY_SIZE, without NUL characters."""
 
     def parse(self, stream, media_type=None, parser_context=None):
-        encoding = parsers.get_encoding(parser_context or {})
+        encoding = parsers.get_encoding(parser_context or {})  # type: ignore[attr-defined]  # DRF has it, its stubs not
         data = QueryDict(_read_limited(stream), encoding=encoding)
         check_form(data)
         return data
@@ -606,7 +618,8 @@ class SessionAuthentication(authentication.SessionAuthentication):
 class SessionScheme(drf_spectacular.authentication.SessionScheme):
     """The schema's `cookieAuth` for SessionAuthentication above."""
 
-    target_class = SessionAuthentication
+    # drf-spectacular takes the class or its dotted path; its base class declares both.
+    target_class = SessionAuthentication  # type: ignore[assignment]
 
 
 class TokenAuthentication(authentication.TokenAuthentication):
@@ -619,7 +632,8 @@ class TokenAuthentication(authentication.TokenAuthentication):
             return super().authenticate(request)
         except exceptions.AuthenticationFailed:
             throttle = FailedAuthenticationThrottle()
-            if not throttle.allow_request(request, None):
+            # No view here: FailedAuthenticationThrottle's get_cache_key reads none.
+            if not throttle.allow_request(request, None):  # type: ignore[arg-type]
                 raise exceptions.Throttled(throttle.wait()) from None
             raise
 
@@ -635,12 +649,14 @@ class TokenAuthentication(authentication.TokenAuthentication):
 class _RatesFromSettings:
     """DRF reads the rates once, at import; these read REST_FRAMEWORK's current ones."""
 
-    scope: str
+    scope: str | None
 
     def get_rate(self) -> str | None:
         from rest_framework.settings import api_settings
 
-        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+        # Rates are strings ("100/minute"); DRF's stubs type them as numbers.
+        rates = cast("dict[str | None, str | None]", api_settings.DEFAULT_THROTTLE_RATES)
+        return rates.get(self.scope)
 
 
 class AnonRateThrottle(_RatesFromSettings, throttling.AnonRateThrottle):
@@ -732,6 +748,7 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, exceptions.ValidationError):
         response.data = _field_errors(response.data)
     else:
+        assert isinstance(exc, exceptions.APIException)  # DRF's handler answers no other
         response.data = error_body(_detail_text(exc.detail), _code(exc))
     return response
 

@@ -16,13 +16,17 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any, cast
 
 from django.core import signing
-from django.db.models import Model
+from django.db.models import Field, Model
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from spink.errors import RuleViolation
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 SALT = "spink.concurrency.seen"
 
@@ -33,6 +37,7 @@ class StaleEdit(RuleViolation):
 
     def __init__(self, changed: Sequence[str] = ()):
         self.changed = list(changed)
+        message: StrOrPromise
         if self.changed:
             message = _(
                 "Someone else changed this after you opened it (%(fields)s). Your changes are "
@@ -46,8 +51,13 @@ class StaleEdit(RuleViolation):
         super().__init__(message, "stale")
 
 
+def _field(instance: Model, name: str) -> Field[Any, Any]:
+    # The names here are the model's own editable fields, never reverse relations.
+    return cast("Field[Any, Any]", instance._meta.get_field(name))
+
+
 def _value(instance: Model, name: str) -> str:
-    field = instance._meta.get_field(name)
+    field = _field(instance, name)
     return field.value_to_string(instance)
 
 
@@ -76,7 +86,7 @@ def seen_token(instance: Model, fields: Iterable[str]) -> str:
 
 def _changed(instance: Model, seen: dict[str, str]) -> list[str]:
     return [
-        str(capfirst(instance._meta.get_field(name).verbose_name))
+        str(capfirst(_field(instance, name).verbose_name))
         for name, value in seen.items()
         if _value(instance, name) != value
     ]
@@ -127,6 +137,6 @@ def check_state(instance: Model, field: str, *, seen: object = None) -> None:
     current = getattr(instance, field)
     if current == seen or (isinstance(current, str) and current == str(seen)):
         return
-    model_field = instance._meta.get_field(field)
+    model_field = _field(instance, field)
     now = str(getattr(instance, f"get_{field}_display")()) if model_field.choices else ""
     raise StaleState(str(capfirst(model_field.verbose_name)), now)

@@ -2,7 +2,7 @@
 
 import itertools
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, cast
 
 from django.db import connection
 from django.db.models import Aggregate, FloatField, Model, QuerySet
@@ -60,7 +60,8 @@ def copy_rows(model: type[Model], rows: Iterable[dict[str, Any]]) -> int:
             defaults[f.attname] = None
         elif f.empty_strings_allowed:
             defaults[f.attname] = ""
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    # Concrete fields always have a column.
+    columns = ", ".join(connection.ops.quote_name(cast(str, f.column)) for f in fields)
     json_fields = {f.attname for f in fields if f.get_internal_type() == "JSONField"}
     written = 0
     with connection.cursor() as cursor:

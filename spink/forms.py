@@ -18,16 +18,33 @@ saved as before.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
+from typing import Any, TypeVar, cast
 
 from django import forms
 from django.db.models import Model
+from django.http import QueryDict
 
 from spink import concurrency
 from spink.idempotency.keys import FormKeyField, made_before, once
 
 T = TypeVar("T")
+
+
+def model_choice_field(form: forms.BaseForm, name: str) -> forms.ModelChoiceField[Any]:
+    """`form.fields[name]` as the ModelChoiceField (or ModelMultipleChoiceField) it is: to the
+    type checker, `form.fields` holds plain Fields."""
+    return cast("forms.ModelChoiceField[Any]", form.fields[name])
+
+
+def choice_field(form: forms.BaseForm, name: str) -> forms.ChoiceField:
+    """`form.fields[name]` as the ChoiceField it is (see model_choice_field)."""
+    return cast(forms.ChoiceField, form.fields[name])
+
+
+def _editable_copy(data: Mapping[str, Any]) -> MutableMapping[str, Any]:
+    """A copy of a bound form's data that can be changed (a QueryDict's copy is mutable)."""
+    return cast("QueryDict | dict[str, Any]", data).copy()
 
 
 def _without_id(form: forms.Form, *names: str) -> None:
@@ -62,7 +79,7 @@ class VersionedFormMixin(forms.Form):
     def get_version_fields(self) -> list[str]:
         if self.version_fields is not None:
             return list(self.version_fields)
-        return list(self._meta.fields)  # a ModelForm's
+        return list(self._meta.fields)  # type: ignore[attr-defined]  # a ModelForm's
 
     @property
     def seen_version(self) -> str | None:
@@ -84,8 +101,9 @@ class VersionedFormMixin(forms.Form):
     def show_saved_version(self, token: str) -> None:
         """After a stale save: keep the user's input, but carry the version now saved, so
         that saving again (having checked) goes through."""
-        self.data = self.data.copy()
-        self.data[self.add_prefix("seen")] = token
+        data = _editable_copy(self.data)
+        data[self.add_prefix("seen")] = token
+        self.data = data
 
     def refuse_stale(self, error: concurrency.StaleEdit, saved: Model | None = None) -> None:
         """Show a stale save's refusal on the form (which keeps the user's input) and carry
@@ -123,11 +141,12 @@ class StateFormMixin(forms.Form):
 
     def show_current_state(self, value: Any) -> None:
         """After a refusal over a stale state: keep the user's input, carry the state now."""
-        self.data = self.data.copy()
+        data = _editable_copy(self.data)
         field = self.fields[self.state_field]
-        self.data[self.add_prefix(self.state_field)] = field.widget.format_value(
+        data[self.add_prefix(self.state_field)] = field.widget.format_value(
             field.prepare_value(value)
         )
+        self.data = data
 
     def refuse_stale(self, error: concurrency.StaleEdit, now: Any) -> None:
         self.add_error(None, str(error.message))
@@ -150,7 +169,7 @@ def made_by_this_form(actor, form: VersionedFormMixin, *, scope: str) -> str | N
 
 def create_once(
     actor, form: VersionedFormMixin, *, scope: str, create: Callable[[], T], url: Callable[[T], str]
-) -> tuple[T | None, str]:
+) -> tuple[T, str] | tuple[None, str]:
     """Make a create form's record at most once per rendered form (its `form_key`).
 
     Returns (record, its url); when the same form was posted before, (None, the url of the

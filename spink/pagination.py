@@ -8,7 +8,10 @@ list below the cap.
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.utils.functional import cached_property
 from rest_framework.response import Response
 
@@ -19,6 +22,8 @@ COUNT_CAP = 10_000
 
 class CappedPaginator(Paginator):
     """A Paginator whose count stops at `cap`; `count_capped` says when it did."""
+
+    object_list: QuerySet[Any]  # pages querysets only: counting needs .count()
 
     def __init__(self, *args, cap: int = COUNT_CAP, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -45,7 +50,8 @@ class CappedPageNumberPagination(PageNumberPagination):
     django_paginator_class = CappedPaginator
 
     def get_paginated_response(self, data) -> Response:
-        paginator = self.page.paginator
+        assert self.page is not None  # paginate_queryset made it
+        paginator = cast(CappedPaginator, self.page.paginator)  # django_paginator_class
         return Response(
             {
                 "count": paginator.count,

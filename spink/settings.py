@@ -112,6 +112,7 @@ INSTALLED_APPS = [
     "providers",
     "placements",
     "followup",
+    "reporting",
 ]
 # Developer tooling (demo seeding, scale generators): `make run`, `make test`, `make bench` and
 # `make loadtest` turn it on; the production image does not even contain its dependencies.
@@ -183,7 +184,7 @@ def _required_url(name: str, example: str) -> str:
     return url
 
 
-def _database_from_env() -> dict:
+def _database_from_env() -> dj_database_url.DBConfig:
     url = _required_url("DATABASE_URL", "postgres://spink:password@db:5432/spink")
     try:
         config = dj_database_url.parse(url, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))

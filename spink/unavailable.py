@@ -61,7 +61,7 @@ _BROKER_ERRORS = (
 def _causes(exc: BaseException) -> list[BaseException]:
     """The exception and what it was explicitly raised from (Django's database errors wrap
     psycopg's; kombu's wrap redis-py's), a few levels deep."""
-    chain = []
+    chain: list[BaseException] = []
     current: BaseException | None = exc
     while current is not None and len(chain) < 5:
         chain.append(current)

@@ -368,7 +368,7 @@ class OversizedUpload(UploadedFile):
     """Stands for a file larger than any form takes: its size is real, its content is not
     kept, so validators refuse it with the usual message and nothing large is stored."""
 
-    def __init__(self, name: str, content_type: str, size: int, charset: str | None):
+    def __init__(self, name: str | None, content_type: str | None, size: int, charset: str | None):
         super().__init__(io.BytesIO(), name, content_type, size, charset)
 
 

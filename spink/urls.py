@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
@@ -14,14 +14,13 @@ router = DefaultRouter()
 router.register("org-units", OrgUnitViewSet, basename="org-unit")
 router.register("services", ServiceViewSet, basename="service")
 
-api_v1 = [
+api_v1: list[URLPattern | URLResolver] = [
     path("me/", MeView.as_view(), name="me"),
     path("", include(router.urls)),
     path("", include("providers.api.urls")),
     path("", include("placements.api.urls")),
     path("", include("followup.api.urls")),
-    path("", include("categories.statistics.api_urls")),
-    path("", include("categories.plans.api_urls")),
+    path("", include("reporting.api.urls")),
 ]
 
 urlpatterns = [
@@ -31,13 +30,13 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("organisation/", include("spink.accounts.urls")),
     path("taxonomy/", include("categories.urls")),
-    path("statistics/", include("categories.statistics.urls")),
-    path("category-plans/", include("categories.plans.urls")),
+    path("statistics/", include("reporting.statistics.urls")),
+    path("category-plans/", include("reporting.plans.urls")),
     path("register/", include("providers.urls")),
     path("register/import/", include("providers.import_urls")),
     path("requests/", include("placements.urls")),
     path("follow-up/", include("followup.urls")),
-    path("monitoring/", include("followup.monitoring_urls")),
+    path("monitoring/", include("followup.monitoring.urls")),
     path("healthz", health.healthz, name="healthz"),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

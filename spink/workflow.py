@@ -33,8 +33,8 @@ from spink.errors import RuleViolation
 
 T = TypeVar("T")
 
-# The codes a refusal carries: the API maps them to 409 (the state does not allow it) and
-# 403 (the user may not), pages show the message either way.
+# The codes a refusal carries: the API answers 400 with the code in its body (spink.api), so
+# that clients tell the two apart; pages answer 403 or 409 (`refusal_status`).
 ILLEGAL_TRANSITION = "illegal_transition"
 NOT_ALLOWED = "not_allowed"
 
@@ -53,8 +53,14 @@ class Action(Generic[T]):
     allowed: Callable[[Any, T], bool] = anyone
     who: str | Promise = ""  # completes "Only … can <label>." in the refusal
     # An extra condition on the subject beyond its state (e.g. "a decision is recorded");
-    # returns the refusal message, or None when the action may go ahead.
-    guard: Callable[[T], str | Promise | None] | None = field(default=None)
+    # returns the refusal message (or a RuleViolation with a code of its own), or None when
+    # the action may go ahead.
+    guard: Callable[[T], str | Promise | RuleViolation | None] | None = field(default=None)
+    # The action's own words for a refusal, where an app's refusals carry codes of their own
+    # (the API and its clients know them): the RuleViolation for a subject whose state does
+    # not allow the action, and for a user who may not take it. None: the generic message.
+    state_refusal: Callable[[T], RuleViolation] | None = field(default=None)
+    user_refusal: Callable[[Any, T], RuleViolation] | None = field(default=None)
 
     def __init__(
         self,
@@ -63,7 +69,9 @@ class Action(Generic[T]):
         to_state: str | None,
         allowed: Callable[[Any, T], bool] = anyone,
         who: str | Promise = "",
-        guard: Callable[[T], str | Promise | None] | None = None,
+        guard: Callable[[T], str | Promise | RuleViolation | None] | None = None,
+        state_refusal: Callable[[T], RuleViolation] | None = None,
+        user_refusal: Callable[[Any, T], RuleViolation] | None = None,
     ) -> None:
         object.__setattr__(self, "label", label)
         object.__setattr__(self, "from_states", frozenset(from_states))
@@ -71,6 +79,8 @@ class Action(Generic[T]):
         object.__setattr__(self, "allowed", allowed)
         object.__setattr__(self, "who", who)
         object.__setattr__(self, "guard", guard)
+        object.__setattr__(self, "state_refusal", state_refusal)
+        object.__setattr__(self, "user_refusal", user_refusal)
 
 
 class Workflow(Generic[T]):
@@ -105,6 +115,8 @@ class Workflow(Generic[T]):
         rule = self.actions[action]
         state = self.state(subject)
         if state not in rule.from_states:
+            if rule.state_refusal is not None:
+                raise rule.state_refusal(subject)
             raise RuleViolation(
                 _("You cannot %(action)s: %(subject)s is %(state)s.")
                 % {
@@ -115,6 +127,8 @@ class Workflow(Generic[T]):
                 ILLEGAL_TRANSITION,
             )
         if rule.guard is not None and (refusal := rule.guard(subject)) is not None:
+            if isinstance(refusal, RuleViolation):
+                raise refusal
             raise RuleViolation(refusal, ILLEGAL_TRANSITION)
         return rule
 
@@ -122,6 +136,8 @@ class Workflow(Generic[T]):
         """Raise RuleViolation unless `user` may take `action` on `subject` now."""
         rule = self.check_state(action, subject)
         if not rule.allowed(user, subject):
+            if rule.user_refusal is not None:
+                raise rule.user_refusal(user, subject)
             raise RuleViolation(
                 _("Only %(who)s can %(action)s.") % {"who": rule.who, "action": rule.label},
                 NOT_ALLOWED,

@@ -3,6 +3,7 @@ import subprocess
 import sys
 import time
 import uuid
+import warnings
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from django.conf import settings
 from django.test import override_settings
 
 from spink.celery import app as celery_app
+from tests import db_support
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -44,6 +46,94 @@ def _test_settings():
         yield
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(
+    django_db_modify_db_settings, django_db_use_migrations, django_db_keepdb, django_db_createdb
+):
+    """The test database is made as a copy of the migrated template of an earlier run, when
+    there is one for the migrations and models of this run (tests.db_support). A test database
+    kept from an earlier run (--reuse-db) is reused only if the same migrations made it."""
+    from django.db import connection
+
+    test_database = connection.creation._get_test_db_name()
+    there = db_support.database_exists(test_database)
+    if (
+        there
+        and django_db_keepdb
+        and not django_db_createdb
+        and db_support.initial_rows_digest(test_database) != db_support.migration_digest()
+    ):
+        db_support.drop_database(test_database)
+        there = False
+    db_support.test_database_was_there = there
+    if not (django_db_use_migrations and db_support.templates_enabled()):
+        return
+    template = db_support.template_name(test_database)
+    if db_support.database_exists(template):
+        connection.settings_dict["TEST"]["TEMPLATE"] = template
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(
+    django_db_setup,
+    django_db_blocker,
+    django_db_use_migrations,
+    django_db_keepdb,
+    django_db_createdb,
+):
+    """After migrating a new test database, keep a copy of it as the template for later runs
+    (and for the scratch databases of this one), and a copy of the rows the migrations made,
+    which the flush after each transactional test puts back (tests.db_support). A test database
+    kept from an earlier run (--reuse-db) is put back as it was when new."""
+    from django.db import connection
+
+    reused = django_db_keepdb and not django_db_createdb and db_support.test_database_was_there
+    with django_db_blocker.unblock():
+        if reused:
+            if not db_support.restore_initial_rows():
+                _load_taxonomy()  # a database kept by an older suite: its taxonomy at least
+            return
+        if (
+            django_db_use_migrations
+            and db_support.templates_enabled()
+            and not connection.settings_dict["TEST"].get("TEMPLATE")
+        ):
+            test_database = connection.settings_dict["NAME"]
+            connection.close()
+            try:
+                db_support.make_template(test_database, db_support.template_name(test_database))
+            except Exception as error:  # noqa: BLE001 - only an optimisation: migrate next time
+                warnings.warn(f"No template of the test database: {error}", stacklevel=1)
+        db_support.keep_initial_rows()
+
+
+def _load_taxonomy() -> None:
+    from django.apps import apps
+
+    from categories import taxonomy
+
+    taxonomy.load(apps)
+
+
+@pytest.fixture(scope="session")
+def migrated_template(django_db_setup) -> str | None:
+    """The name of a migrated database without test data on this server, to copy, or None."""
+    from django.db import connection
+
+    if not db_support.templates_enabled():
+        return None
+    name = db_support.template_name(connection.settings_dict["NAME"])
+    return name if db_support.database_exists(name) else None
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _flush_by_delete():
+    """Transactional tests end by emptying the tables they wrote to with DELETE, not by
+    TRUNCATE-ing all of them (tests.db_support.flush_by_delete): seconds less per test."""
+    with db_support.flush_by_delete():
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     """The API's throttles count requests in the cache: each test starts with none counted,
@@ -56,16 +146,21 @@ def _fresh_cache():
 @pytest.fixture(autouse=True)
 def _data_from_migrations(request):
     """Transactional tests end by emptying every table, taking the rows that migrations load
-    (the service taxonomy) with them; put them back for each such test."""
+    (the service taxonomy) with them. The flush puts them back (tests.db_support); where it
+    cannot (Django's own flush), load the taxonomy again for each such test."""
     marker = request.node.get_closest_marker("django_db")
     if marker is None or not marker.kwargs.get("transaction"):
         return
+    from django.db import connection
+
+    if connection.in_atomic_block:
+        pytest.fail(
+            "A transactional test ran inside a module's shared, rolled-back data "
+            "(tests.db_support.rolled_back): give it a module of its own."
+        )
     request.getfixturevalue("transactional_db")
-    from django.apps import apps
-
-    from categories import taxonomy
-
-    taxonomy.load(apps)
+    if not db_support.initial_rows_come_back():
+        _load_taxonomy()
 
 
 def _database_url() -> str:

@@ -200,5 +200,5 @@ def submitted_request(worker=None, **overrides):
     from placements import services as placement_services
 
     worker = worker or social_worker()
-    request = placement_services.create_request(worker, **request_fields(**overrides))
-    return placement_services.submit(worker, request.pk)
+    request = placement_services.create_request(actor=worker, **request_fields(**overrides))
+    return placement_services.submit(actor=worker, request=request.pk)

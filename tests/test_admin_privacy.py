@@ -3,6 +3,7 @@ and history pages, the autocomplete endpoint, nor someone else's draft (spink.ad
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -34,6 +35,7 @@ from spink.admin_safety import (
     check_admin_safety,
     person_data_models,
 )
+from tests.db_support import rolled_back
 from tests.factories import (
     MunicipalityFactory,
     UnitFactory,
@@ -104,8 +106,15 @@ class World:
     draft_records: dict[type[Model], Model]
 
 
-@pytest.fixture
-def world() -> World:
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker) -> Iterator[World]:
+    """The records of the module, made once (the tests only read them, each in a transaction
+    rolled back after it) and rolled back after the last test."""
+    with rolled_back(django_db_blocker, build_world) as made:
+        yield made
+
+
+def build_world() -> World:
     worker = social_worker()
     protected = submitted_request(
         worker,
@@ -124,7 +133,7 @@ def world() -> World:
     # their author's, and the author may be someone who reaches the admin.
     author = social_worker(is_staff=True, is_superuser=True)
     draft = placement_services.create_request(
-        author, **request_fields(person_first_name="Utkastina", person_last_name="Utkastsson")
+        actor=author, **request_fields(person_first_name="Utkastina", person_last_name="Utkastsson")
     )
     unit = UnitFactory()
     feedback = Feedback.objects.create(

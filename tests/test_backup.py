@@ -147,13 +147,18 @@ class Source:
 
 
 @pytest.fixture(scope="module")
-def source(tmp_path_factory) -> Source:
+def source(tmp_path_factory, migrated_template) -> Source:
     prefix = f"spink_backup_{uuid.uuid4().hex[:8]}"
     database = f"{prefix}_source"
     work = tmp_path_factory.mktemp("backup")
     media = work / "media"
+    # A copy of the test run's migrated template, when there is one: SEED's migrate then has
+    # nothing left to do (tests/db_support.py).
+    create = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database))
+    if migrated_template:
+        create += sql.SQL(" TEMPLATE {}").format(sql.Identifier(migrated_template))
     with _connect("postgres") as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
+        conn.execute(create)
     try:
         seeded = subprocess.run(
             [sys.executable, "-c", SEED, os.urandom(4096).hex()],

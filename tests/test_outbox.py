@@ -35,7 +35,7 @@ def request_in_matching():
     officer = placement_officer(worker.municipality, team=PlacementTeam.CHILDREN_YOUTH)
     unit = published_unit("hvb", "framework", name="HVB Fyren", price=Decimal("4200"))
     request = submitted_request(worker)
-    services.take(officer, request.pk)
+    services.take(actor=officer, request=request.pk)
     return worker, officer, unit, request
 
 
@@ -91,7 +91,9 @@ def test_a_change_that_is_rolled_back_leaves_no_task():
     _worker, officer, unit, request = request_in_matching()
 
     with pytest.raises(RuntimeError), transaction.atomic():
-        services.send_recommendation(officer, request.pk, unit.offerings.get().pk, None)
+        services.send_recommendation(
+            actor=officer, request=request.pk, offering=unit.offerings.get().pk, daily_price=None
+        )
         raise RuntimeError("the rest of the change failed")
 
     assert not Recommendation.objects.exists()
@@ -126,7 +128,7 @@ def test_a_notification_that_runs_while_the_database_is_down_is_sent_once_it_is_
         database.take_down()
         # Sent at commit: the worker takes it at once and finds no database.
         recommendation = services.send_recommendation(
-            officer, request.pk, unit.offerings.get().pk, None
+            actor=officer, request=request.pk, offering=unit.offerings.get().pk, daily_price=None
         )
         wait_for(lambda: database.refused >= 2, 30, "the task to be tried twice")
         assert notified_at(recommendation.pk) is None

@@ -388,12 +388,12 @@ def test_an_ordinary_workbook_passes_zip_inspection():
 )
 def test_hostile_office_evidence_is_refused_and_not_stored(media_root, name, build, code):
     team = quality()
-    control = followup_services.start_control(team, direct_unit().provider)
+    control = followup_services.start_control(actor=team, provider=direct_unit().provider)
     with pytest.raises(ValidationError) as refusal:
         followup_services.record_check(
-            team,
-            control.pk,
-            ControlCheck.Kind.CREDIT,
+            actor=team,
+            control=control.pk,
+            kind=ControlCheck.Kind.CREDIT,
             result=CheckResult.PASSED,
             evidence=SimpleUploadedFile(name, build()),
         )
@@ -404,11 +404,11 @@ def test_hostile_office_evidence_is_refused_and_not_stored(media_root, name, bui
 
 def test_an_ordinary_xlsx_is_accepted_as_evidence(media_root):
     team = quality()
-    control = followup_services.start_control(team, direct_unit().provider)
+    control = followup_services.start_control(actor=team, provider=direct_unit().provider)
     check = followup_services.record_check(
-        team,
-        control.pk,
-        ControlCheck.Kind.CREDIT,
+        actor=team,
+        control=control.pk,
+        kind=ControlCheck.Kind.CREDIT,
         result=CheckResult.PASSED,
         evidence=SimpleUploadedFile("saldo.xlsx", xlsx(sheet())),
     )

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from categories.models import Service, Subcategory
+from categories.models import CategoryArea, OperatingForm, Service, Subcategory
 from spink.api import ModelSerializer
 
 
@@ -11,8 +11,10 @@ class SubcategorySerializer(ModelSerializer):
 
 
 class ServiceSerializer(ModelSerializer):
-    area = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    operating_forms = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+    area = serializers.SlugRelatedField[CategoryArea](slug_field="code", read_only=True)
+    operating_forms = serializers.SlugRelatedField[OperatingForm](
+        slug_field="code", many=True, read_only=True
+    )
     subcategories = SubcategorySerializer(many=True, read_only=True)
 
     class Meta:

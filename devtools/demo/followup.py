@@ -26,16 +26,18 @@ def seed() -> int:
     ).distinct()
     created = 0
     for provider in direct_providers.order_by("pk"):
-        control = services.start_control(team, provider, units=[])
+        control = services.start_control(actor=team, provider=provider, units=[])
         for check in control.checks.all():
             services.record_check(
-                team,
-                control.pk,
-                check.kind,
+                actor=team,
+                control=control.pk,
+                kind=check.kind,
                 result=CheckResult.PASSED,
                 note="Demodata: kontrollerad.",
             )
-        services.approve_control(team, control.pk, "Alla kontrollpunkter godkända.")
+        services.approve_control(
+            actor=team, control=control.pk, reason="Alla kontrollpunkter godkända."
+        )
         created += 1
     # A provider with only draft units, so the rejection leaves nothing published unapproved.
     rejected = (
@@ -47,18 +49,20 @@ def seed() -> int:
         .first()
     )
     if rejected is not None:
-        control = services.start_control(team, rejected)
+        control = services.start_control(actor=team, provider=rejected)
         kinds = list(control.checks.values_list("kind", flat=True))
         for index, kind in enumerate(kinds):
             result = CheckResult.FAILED if index == 0 else CheckResult.PASSED
             services.record_check(
-                team,
-                control.pk,
-                kind,
+                actor=team,
+                control=control.pk,
+                kind=kind,
                 result=result,
                 note="Demodata: svag ekonomi." if index == 0 else "",
             )
-        services.reject_control(team, control.pk, "Svag ekonomi och betalningsanmärkningar.")
+        services.reject_control(
+            actor=team, control=control.pk, reason="Svag ekonomi och betalningsanmärkningar."
+        )
         created += 1
     units = list(Unit.objects.filter(status=PublicationStatus.PUBLISHED).order_by("pk")[:3])
     if worker is not None and units:
@@ -68,16 +72,19 @@ def seed() -> int:
             strict=False,
         ):
             feedback = services.lodge_feedback(
-                worker,
+                actor=worker,
                 unit=unit,
                 category=category,
                 description="Demodata: genomförandeplanen saknades vid uppföljningen.",
             )
             if category != FeedbackCategory.STAFFING:
-                services.communicate_feedback(team, feedback.pk)
+                services.communicate_feedback(actor=team, feedback=feedback.pk)
             if category == FeedbackCategory.DOCUMENTATION:
                 services.close_feedback(
-                    team, feedback.pk, Feedback.Closing.DOCUMENTED, "Utföraren har kompletterat."
+                    actor=team,
+                    feedback=feedback.pk,
+                    closing_category=Feedback.Closing.DOCUMENTED,
+                    note="Utföraren har kompletterat.",
                 )
         Signal.objects.get_or_create(
             dedup_key="demo:credit:1",

@@ -76,7 +76,7 @@ def seed() -> int:
         birth = dt.date(today.year - age, rng.randrange(1, 13), rng.randrange(1, 28))
         service = Service.objects.select_related("area").get(code=service_code)
         request = services.create_request(
-            worker,
+            actor=worker,
             service=service,
             urgency=urgency,
             wanted_start=today + dt.timedelta(days=rng.randrange(0, 30)),
@@ -84,18 +84,19 @@ def seed() -> int:
             person_first_name=rng.choice(FIRST["female" if female else "male"]),
             person_last_name=rng.choice(LAST),
             needs="Demoförfrågan: behov av stöd och trygg miljö.",
-            # The protected-housing request is also a protected identity, as it often is.
             protected_identity=service_code == "skyddat-boende",
             needs_protected_housing=service_code == "skyddat-boende",
         )
         created += 1
         if stage == "draft":
             continue
-        services.submit(worker, request.pk)
+        services.submit(actor=worker, request=request.pk)
         if stage == "submitted":
             continue
         if stage == "withdrawn":
-            services.withdraw(worker, request.pk, "Behovet löstes inom nätverket.")
+            services.withdraw(
+                actor=worker, request=request.pk, reason="Behovet löstes inom nätverket."
+            )
             continue
         team = services.AREA_TEAMS[service.area.code]
         officer = _officer_for(team, worker.municipality_id) or _officer_for(
@@ -103,31 +104,31 @@ def seed() -> int:
         )
         if officer is None or officer.placement_team != team:
             continue
-        services.take(officer, request.pk)
+        services.take(actor=officer, request=request.pk)
         if stage == "in_matching":
             continue
         candidates = matching.match(request).candidates
         if not candidates or stage == "not_placed":
             services.record_no_provider_found(
-                officer, request.pk, "Ingen lämplig verksamhet hade plats."
+                actor=officer, request=request.pk, reason="Ingen lämplig verksamhet hade plats."
             )
             continue
         recommendations = [
             services.send_recommendation(
-                officer,
-                request.pk,
-                candidate.offering.pk,
-                candidate.daily_price or 2500,
-                "Demorekommendation.",
+                actor=officer,
+                request=request.pk,
+                offering=candidate.offering.pk,
+                daily_price=candidate.daily_price or 2500,
+                comment="Demorekommendation.",
                 accept_price_flag=True,
             )
             for candidate in candidates[:2]
         ]
         if stage == "placed":
             services.report_choice(
-                worker,
-                request.pk,
-                recommendations[0].pk,
-                today + dt.timedelta(days=rng.randrange(1, 14)),
+                actor=worker,
+                request=request.pk,
+                recommendation=recommendations[0].pk,
+                start_date=today + dt.timedelta(days=rng.randrange(1, 14)),
             )
     return created

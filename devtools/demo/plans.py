@@ -8,17 +8,16 @@ from decimal import Decimal
 
 from django.db import transaction
 
-from categories.models import (
+from categories.models import CategoryArea, Service
+from reporting.models import (
     Activity,
     ActivityStatus,
-    CategoryArea,
     CategoryPlan,
     CouncilDecision,
     Goal,
     Kpi,
     KpiDirection,
     KpiSource,
-    Service,
     Strategy,
 )
 from spink.accounts.models import Municipality

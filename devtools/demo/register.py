@@ -1,8 +1,9 @@
 """A demo register of realistic size for Gothenburg and its neighbours.
 
 Deterministic (seeded), idempotent (does nothing when the demo register exists), and
-consistent with the register's rules: permits where services need them, recommendation stops
-only on direct-procurement units, order stops only on framework units.
+consistent with the register's rules, which it asks (providers.rules): permits where an
+offering needs one, recommendation stops only on direct-procurement units, order stops only
+on framework units.
 """
 
 from __future__ import annotations
@@ -12,8 +13,11 @@ import random
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils import timezone
 
 from categories.models import CategoryArea, OperatingForm, Service
+from devtools import rulebook
+from providers import rules as register_rules
 from providers.models import (
     AgreementUnit,
     CorporateGroup,
@@ -161,6 +165,7 @@ def seed(actor=None) -> int:
     forms = {form.code: form for form in OperatingForm.objects.all()}
     services = list(Service.objects.select_related("area").prefetch_related("operating_forms"))
     groups = [CorporateGroup.objects.get_or_create(name=name)[0] for name in GROUPS]
+    today = timezone.localdate()
 
     agreements = {}
     for area in CategoryArea.objects.all():
@@ -277,15 +282,14 @@ def seed(actor=None) -> int:
             AgreementUnit.objects.create(
                 agreement=agreements[service.area_id], unit=unit, admitted_on=dt.date(2025, 1, 1)
             )
-            if unit.status == PublicationStatus.PUBLISHED and rng.random() < 0.04:
+        # A few published units get the stop their operating form allows.
+        if unit.status == PublicationStatus.PUBLISHED:
+            if rulebook.may_stop(unit, "order") and rng.random() < 0.04:
                 unit.order_stop = True
-        if (
-            form_code == "direct"
-            and unit.status == PublicationStatus.PUBLISHED
-            and (rng.random() < 0.05)
-        ):
-            unit.recommendation_stop = True
-        if service.requires_permit and form_code != "own":
+            if rulebook.may_stop(unit, "recommendation") and rng.random() < 0.05:
+                unit.recommendation_stop = True
+        # Before its permit exists, an offering that needs one lacks it.
+        if not register_rules.offering_has_needed_permit(offering, today):
             permit = Permit.objects.create(
                 permit_number=f"IVO 8.5-{10000 + index}/{2018 + index % 7}",
                 unit=unit,

@@ -4,11 +4,13 @@ deep controls and matching-focused site visits, spread over a range of years.
 
 Like devtools.scale.register it bulk inserts (no per-row history, no e-mails, no register
 changes) on top of a register that exists (generate_register, seed_demo) and the demo users. The
-rows obey the rules the product's services enforce: the checklist of followup.rules, decisions
-that agree with the check results, one pending control per provider, an approved latest decision
-for every provider with published direct-procurement units, feedback that moved through its
-workflow, a pattern signal where the pattern rule would have raised one, and deep-control
-outcomes that agree with the register's state of the unit as it is now.
+rows obey the rules the product's services enforce, asked of followup.rules (through
+devtools.rulebook where its spelling matters): the checklist a control gets, no control of the
+municipality's own operation, decisions that the check results allow, one pending control per
+provider, an approved latest decision for every provider with published direct-procurement
+units, feedback that moved through its workflow's steps, a pattern signal where the pattern
+rule would have raised one, and deep-control outcomes that agree with the register's state of
+the unit as it is now.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from categories.models import OperatingForm, Service
+from devtools import rulebook
 from followup import rules
 from followup.models import (
     CheckResult,
@@ -57,6 +60,8 @@ O = DeepControl.Outcome  # noqa: E741 - as in followup.rules
 PENDING_SHARE = 0.10
 APPROVED_SHARE = 0.85
 RECENT_CONTROL = dt.timedelta(days=90)
+# Of the feedback closed, the share whose provider answered first (the workflow allows both).
+ANSWERED_BEFORE_CLOSING = 0.6
 # A pending control is under way: some checks done, a failed one perhaps not yet decided on.
 PENDING_RESULTS = {
     CheckResult.OPEN: 50,
@@ -389,7 +394,6 @@ class _Register:
         default_factory=lambda: defaultdict(list)
     )
     permits: dict[int, str] = field(default_factory=dict)  # unit: a permit number
-    needs_permit: set[int] = field(default_factory=set)
     service_area: dict[int, str] = field(default_factory=dict)
 
     @classmethod
@@ -424,21 +428,14 @@ class _Register:
         register.permits = dict(
             Permit.objects.order_by("-pk").values_list("unit_id", "permit_number")
         )
-        # rules.needs_permit's condition, asked once for every provider instead of once per
-        # control (a control covers all the provider's units, as start_control does by default).
-        register.needs_permit = set(
-            UnitService.objects.filter(service__requires_permit=True)
-            .exclude(operating_form__code=OperatingForm.OWN)
-            .values_list("unit__provider_id", flat=True)
-            .distinct()
-        )
         return register
 
     def forms(self, unit_id: int) -> set[str]:
         return {form for _service, form in self.offerings_of.get(unit_id, [])}
 
     def providers_offering(self, statuses: set[str]) -> set[int]:
-        """Providers with a unit in one of the statuses that offers direct procurement."""
+        """Providers with a unit in one of the statuses that offers direct procurement: those
+        rules.check_unit_publishable asks an approved control of (it has no bulk form)."""
         return {
             unit.provider_id
             for unit in self.units.values()
@@ -461,12 +458,12 @@ def _control_plan(
 ) -> list[tuple[int, int]]:
     """(provider, number of controls): every provider is controlled once before any is
     controlled again, those whose published direct-procurement units need an approval first."""
-    # Own operation is never controlled (rules.check_control_can_start); a control covers the
+    # Own operation is never controlled (rules.PROVIDER_CONTROL, "start"); a control covers the
     # provider's units, so a provider without any has nothing to admit.
     eligible = [
         pk
         for pk, (form, *_rest) in register.providers.items()
-        if form != LegalForm.MUNICIPAL and pk in register.units_of and pk not in blocked
+        if rulebook.may_be_controlled(form) and pk in register.units_of and pk not in blocked
     ]
     if not eligible:
         raise ValueError("No provider to control: run generate_register first.")
@@ -526,7 +523,8 @@ def _generate_controls(
         else:
             moments = sorted(clock.between(rng, clock.start, until) for _number in range(n))
         last_decided = n - 2 if pending_last else n - 1
-        kinds = rules.checklist(legal_form, provider_id in register.needs_permit)
+        # What services.start_control gives a control of all the provider's units.
+        kinds = rulebook.checklist(legal_form, register.units_of[provider_id])
         for index, created in enumerate(moments):
             actor = rng.choice(actors.quality)
             if pending_last and index == n - 1:
@@ -539,6 +537,7 @@ def _generate_controls(
                 )
                 decision = Control.Decision.APPROVED if approve else Control.Decision.REJECTED
             results = _check_results(rng, decision, len(kinds))
+            rulebook.check_decidable(decision, kinds, results)
             control = Control(
                 provider_id=provider_id,
                 decision=decision,
@@ -687,15 +686,18 @@ def _generate_feedback(
             lodged_by_id=rng.choice(actors.placing),
             status=status,
         )
-        # The workflow's order: communicated, then (perhaps) answered, then closed.
-        if status != F.RECEIVED:
-            row.communicated_at = clock.after(rng, created, 0.5, 14)
-        if status == F.ANSWERED or (status == F.CLOSED and rng.random() < 0.6):
-            row.provider_answer = rng.choice(PROVIDER_ANSWERS)
-        if status == F.CLOSED:
-            row.closed_at = clock.after(rng, row.communicated_at, 3, 45)
-            row.closing_category = _pick(rng, CLOSING_WEIGHTS)
-            row.closing_note = CLOSING_NOTES[row.closing_category]
+        # The workflow's steps from received to that status, each with what it records.
+        for _before, step in rulebook.feedback_path(
+            F.RECEIVED, status, detour=lambda: rng.random() < ANSWERED_BEFORE_CLOSING
+        ):
+            if step == F.COMMUNICATED:
+                row.communicated_at = clock.after(rng, created, 0.5, 14)
+            elif step == F.ANSWERED:
+                row.provider_answer = rng.choice(PROVIDER_ANSWERS)
+            elif step == F.CLOSED:
+                row.closed_at = clock.after(rng, row.communicated_at, 3, 45)
+                row.closing_category = _pick(rng, CLOSING_WEIGHTS)
+                row.closing_note = CLOSING_NOTES[row.closing_category]
         rows.append(row)
         lodged.append(created)
     Feedback.objects.bulk_create(rows, batch_size=BATCH)

@@ -1,8 +1,9 @@
 """Regional-scale placement requests for benchmarks: ten municipalities, ten years.
 
-Each request is walked through the product's own workflow (`placements.rules.ACTIONS`):
-every step is checked against the action's allowed states and actors before it is recorded,
-and the timeline gets the same events the services write. A request's path is planned with
+Each request is walked through the product's own workflow (`placements.rules`, asked through
+devtools.rulebook): every step is checked against the action's allowed states and actors
+before it is recorded, its status is the one the action leads to, and the timeline gets the
+same events the services write. A request's path is planned with
 times; whatever would happen after now is cut off, so recent requests are still open (the
 officers' queues) and the newest are drafts. Rows go in with PostgreSQL COPY
 (`spink.db.copy_rows`) — about 750,000 requests and 3–4 million timeline events in minutes —
@@ -28,13 +29,14 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from categories.models import Service, Subcategory
+from devtools import rulebook
 from devtools.demo import accounts as accounts_demo
 from devtools.demo.history import ACUTE_SHARE, AGES, MONTH_WEIGHTS, REPEAT_SHARE, VOLUMES
 from devtools.demo.placements import personal_number
 from devtools.demo.register import FIRST_NAMES, LAST_NAMES
-from placements import rules
 from placements.identity import person_key
 from placements.models import (
+    CLOSED_STATUSES,
     PlacementRequest,
     Recommendation,
     RequestKind,
@@ -272,19 +274,20 @@ def _offers(today: dt.date) -> dict[tuple[int, bool], list[Offer]]:
 
 
 class Walk:
-    """A request going through the workflow: each step is checked by the product's rules."""
+    """A request going through the workflow: each step is checked by the product's rules,
+    and the status after each event is the one the rules lead to."""
 
-    def __init__(self, request: SimpleNamespace) -> None:
+    def __init__(self, request: SimpleNamespace, created: dt.datetime, creator: User) -> None:
         self.request = request
-        self.events: list[tuple[str, dt.datetime, User, str, dict]] = []
+        self.events: list[tuple[str, dt.datetime, User, str, dict]] = [
+            (K.CREATED, created, creator, "", {})
+        ]
+        self.statuses: list[str] = [request.status]  # the request's status after each event
 
     def step(self, action: str, actor: User, at: dt.datetime, text: str = "", **data) -> None:
-        rule = rules.ACTIONS[action]
-        if self.request.status not in rule.from_statuses or not rule.allowed(actor, self.request):
-            raise RuntimeError(f"{action} not allowed from {self.request.status} for {actor}")
-        if rule.to_status is not None:
-            self.request.status = rule.to_status
+        self.request.status = rulebook.request_step(action, self.request, actor)
         self.events.append((EVENT_FOR_ACTION[action], at, actor, text, data))
+        self.statuses.append(self.request.status)
 
 
 def _lead(rng: random.Random, acute: bool) -> dt.timedelta:
@@ -406,8 +409,7 @@ class Generator:
                 team=team,
                 assigned_officer_id=None,
             )
-            walk = Walk(request)
-            walk.events.append((K.CREATED, created, worker, "", {}))
+            walk = Walk(request, created, worker)
             row = {
                 "id": request_id,
                 "reference": f"PF-{created.astimezone(dt.UTC):%Y}-{request_id:06d}",
@@ -530,27 +532,25 @@ class Generator:
             walk.step(ending, worker, at, REASONS[ending])
 
     def _cut_at_now(self, walk: Walk, row: dict) -> None:
-        """Keep what has happened by now; the request's fields follow the last kept step."""
-        kept = [event for event in walk.events if event[1] <= self.now]
-        walk.events = kept
-        status = R.SUBMITTED
+        """Keep what has happened by now (the events are in time order); the request's
+        status is the one its last kept step led to, and its fields follow that step."""
+        kept = 0
+        while kept < len(walk.events) and walk.events[kept][1] <= self.now:
+            kept += 1
+        walk.events = walk.events[:kept]
+        status = walk.statuses[kept - 1]
         recommendations = [r for r in row["_recommendations"] if r["created_at"] <= self.now]
-        for kind, at, _actor, text, _data in kept:
-            if kind == K.ASSIGNED:
-                status = R.IN_MATCHING
-            elif kind == K.RECOMMENDATION_SENT:
-                status = R.RECOMMENDED
+        for kind, at, _actor, _text, _data in walk.events:
+            if kind == K.RECOMMENDATION_SENT:  # as services.send_recommendation sets it
                 row.setdefault("first_recommended_at", at)
-            elif kind in (K.PROVIDER_CHOSEN, K.NOT_PLACED, K.NO_PROVIDER_FOUND, K.WITHDRAWN):
-                status = {K.PROVIDER_CHOSEN: R.PLACED, K.WITHDRAWN: R.WITHDRAWN}.get(
-                    kind, R.NOT_PLACED
-                )
-                row["closed_at"] = at
-                row["outcome_note"] = text
-                if kind == K.PROVIDER_CHOSEN:
-                    row["chosen_recommendation"] = row["_chosen"]
-                    row["placement_start"] = row["_start"]
-        if status == R.SUBMITTED:
+        if status in CLOSED_STATUSES:  # as services close a request
+            _kind, at, _actor, text, _data = walk.events[-1]
+            row["closed_at"] = at
+            row["outcome_note"] = text
+            if status == R.PLACED:
+                row["chosen_recommendation"] = row["_chosen"]
+                row["placement_start"] = row["_start"]
+        if status == R.SUBMITTED:  # taken only after now: not assigned yet
             row.pop("assigned_officer_id", None)
         row["status"] = status
         row["_recommendations"] = recommendations

@@ -1,8 +1,8 @@
 """Bulk generation of a regional-size register for benchmarks (10,000 units and up).
 
 Bulk inserts (no per-row history) keep it to seconds; the rows obey the same rules as the
-demo register: the service × operating-form matrix, permits where needed, stops only on the
-operating form they belong to.
+demo register: the service × operating-form matrix, permits where the register's permit rule
+asks for one (devtools.rulebook), stops only on the operating form they belong to.
 """
 
 from __future__ import annotations
@@ -13,8 +13,10 @@ from collections.abc import Callable
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils import timezone
 
 from categories.models import CategoryArea, OperatingForm, Service
+from devtools import rulebook
 from devtools.demo.register import NAME_WORDS, PLACES, PRICE_RANGE, _org_number
 from providers.models import (
     AgreementUnit,
@@ -122,6 +124,10 @@ def generate_register(
         for unit, (service, form_code) in zip(unit_rows, plans, strict=True)
     ]
     UnitService.objects.bulk_create(offerings, batch_size=BATCH)
+    # The new units have no permits yet: the offerings the permit rule refuses need one.
+    needing_permit = rulebook.offerings_needing_permit(
+        [offering.pk for offering in offerings], timezone.localdate()
+    )
     prices, permits, permit_services, links = [], [], [], []
     for offering, (service, form_code) in zip(offerings, plans, strict=True):
         low, high = PRICE_RANGE[service.code]
@@ -142,7 +148,7 @@ def generate_register(
                     admitted_on=AGREEMENT_START,
                 )
             )
-        if service.requires_permit and form_code != "own":
+        if offering.pk in needing_permit:
             permits.append(
                 Permit(
                     permit_number=f"SCALE-{seed}-{offering.unit_id}",

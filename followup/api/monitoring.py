@@ -111,7 +111,8 @@ class MonitoringRunSerializer(ModelSerializer):
 
 
 class RunRequestSerializer(serializers.Serializer):
-    source = IdRelatedField(queryset=MonitoringSource.objects.all())
+    # A field, not Field.source: DRF's metaclass takes declared fields out of the class.
+    source = IdRelatedField(queryset=MonitoringSource.objects.all())  # type: ignore[assignment]
 
 
 # --- Filters --------------------------------------------------------------------------------------
@@ -180,7 +181,7 @@ class SignalViewSet(
     @action(detail=True, methods=["post"])
     def take(self, request, pk=None):
         signal = self.get_object()
-        services.take_signal(request.user, signal.pk)
+        services.take_signal(actor=request.user, signal=signal)
         return self._shown(signal.pk)
 
     @extend_schema(
@@ -193,7 +194,9 @@ class SignalViewSet(
         signal = self.get_object()
         serializer = CloseSignalSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.close_signal(request.user, signal.pk, serializer.validated_data["note"])
+        services.close_signal(
+            actor=request.user, signal=signal, note=serializer.validated_data["note"]
+        )
         return self._shown(signal.pk)
 
 
@@ -224,6 +227,6 @@ class MonitoringRunViewSet(
     def create(self, request, *args, **kwargs):
         serializer = RunRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        run = services.request_run(request.user, serializer.validated_data["source"].pk)
+        run = services.request_run(actor=request.user, source=serializer.validated_data["source"])
         shown = self.get_queryset().get(pk=run.pk)
         return Response(self.get_serializer(shown).data, status=status.HTTP_202_ACCEPTED)

@@ -6,6 +6,8 @@ hand it to followup.services, which apply followup.rules. Nothing here saves a m
 
 from __future__ import annotations
 
+from typing import cast
+
 from rest_framework import serializers
 
 from categories.models import OperatingForm, Service
@@ -64,7 +66,8 @@ class ControlCheckSerializer(ModelSerializer):
 
     def get_evidence_name(self, check: ControlCheck) -> str:
         """The name of the attached evidence file ("" when none)."""
-        return check.evidence.name.rsplit("/", 1)[-1] if check.evidence else ""
+        name = check.evidence.name if check.evidence else ""
+        return name.rsplit("/", 1)[-1] if name else ""
 
 
 class ControlSerializer(ModelSerializer):
@@ -173,8 +176,12 @@ class FeedbackCreateSerializer(serializers.Serializer):
         fields = super().get_fields()
         request = self.context.get("request")
         if request is not None and request.user.is_authenticated:
-            fields["unit"].queryset = selectors.units_for_feedback(request.user)
-            fields["placement_request"].queryset = selectors.lodgeable_requests(request.user)
+            # The stubs type RelatedField.queryset with Manager, a descriptor, so that mypy
+            # reads an assignment to it as a call of the descriptor.
+            units = cast(IdRelatedField, fields["unit"])
+            units.queryset = selectors.units_for_feedback(request.user)  # type: ignore[arg-type]
+            requests = cast(IdRelatedField, fields["placement_request"])
+            requests.queryset = selectors.lodgeable_requests(request.user)  # type: ignore[arg-type]
         return fields
 
 
@@ -274,8 +281,8 @@ class AnswerEntrySerializer(serializers.Serializer):
 
 class SiteVisitSerializer(ModelSerializer):
     unit = UnitBriefSerializer(read_only=True)
-    service = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    operating_form = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    service = serializers.SlugRelatedField[Service](slug_field="code", read_only=True)
+    operating_form = serializers.SlugRelatedField[OperatingForm](slug_field="code", read_only=True)
     answers = AnswerEntrySerializer(many=True, read_only=True)
 
     class Meta:

@@ -8,6 +8,8 @@ refusal by followup.rules or the register's rules answers 400 (mapped API-wide b
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -43,6 +45,7 @@ from followup.api.serializers import (
 from followup.models import ControlCheck, DeepControl, Feedback
 from spink.accounts import access
 from spink.accounts.access import Capability
+from spink.accounts.http import AuthenticatedRequest
 from spink.api import (
     ID_PATH_PATTERN,
     FormParser,
@@ -71,11 +74,17 @@ class AnyCapability(BasePermission):
         return any(access.has_capability(user, cap) for cap in view.capabilities_for(view.action))
 
 
-class FollowupViewMixin:
+if TYPE_CHECKING:
+    _ViewSetBase = viewsets.GenericViewSet  # what the mixin is mixed into
+else:
+    _ViewSetBase = object
+
+
+class FollowupViewMixin(_ViewSetBase):
     permission_classes = [AnyCapability]
     lookup_value_regex = ID_PATH_PATTERN
     default_capabilities: tuple[Capability, ...] = (FOLLOWUP,)
-    action_capabilities: dict[str, tuple[Capability, ...]] = {}
+    action_capabilities: dict[str | None, tuple[Capability, ...]] = {}
 
     def capabilities_for(self, action_name: str | None) -> tuple[Capability, ...]:
         return self.action_capabilities.get(action_name, self.default_capabilities)
@@ -132,7 +141,9 @@ class ControlViewSet(
 
     def create(self, request, *args, **kwargs):
         data = self._input(ControlStartSerializer)
-        control = services.start_control(request.user, data["provider"], data.get("units"))
+        control = services.start_control(
+            actor=request.user, provider=data["provider"], units=data.get("units")
+        )
         return self._shown(control.pk, status.HTTP_201_CREATED)
 
     @_schema(
@@ -159,9 +170,9 @@ class ControlViewSet(
         control = self.get_object()
         data = self._input(CheckRecordSerializer)
         check = services.record_check(
-            request.user,
-            control.pk,
-            kind,
+            actor=request.user,
+            control=control,
+            kind=kind,
             result=data["result"],
             note=data["note"],
             evidence=data["evidence"],
@@ -177,7 +188,9 @@ class ControlViewSet(
     def decide(self, request, pk=None):
         control = self.get_object()
         data = self._input(ControlDecisionSerializer)
-        services.decide_control(request.user, control.pk, data["decision"], data["reason"])
+        services.decide_control(
+            actor=request.user, control=control, decision=data["decision"], reason=data["reason"]
+        )
         return self._shown(control.pk)
 
 
@@ -205,6 +218,7 @@ class FeedbackViewSet(
 ):
     """Feedback (synpunkter) about units and the quality team's handling of it."""
 
+    request: AuthenticatedRequest
     serializer_class = FeedbackSerializer
     filterset_fields = ["status", "category", "unit"]
     default_capabilities = (FOLLOWUP, Capability.LODGE_FEEDBACK)
@@ -219,18 +233,24 @@ class FeedbackViewSet(
         return selectors.visible_feedback(self.request.user).order_by("-created_at", "-pk")
 
     def get_serializer_context(self):
-        return super().get_serializer_context() | {"team": self.can(FOLLOWUP)}
+        return {**super().get_serializer_context(), "team": self.can(FOLLOWUP)}
 
     def create(self, request, *args, **kwargs):
         data = self._input(FeedbackCreateSerializer)
-        feedback = services.lodge_feedback(request.user, **data)
+        feedback = services.lodge_feedback(
+            actor=request.user,
+            unit=data["unit"],
+            category=data["category"],
+            description=data["description"],
+            placement_request=data["placement_request"],
+        )
         return self._shown(feedback.pk, status.HTTP_201_CREATED)
 
     @_schema("Mark the feedback as communicated to the provider", None, FeedbackSerializer)
     @action(detail=True, methods=["post"])
     def communicate(self, request, pk=None):
         feedback = self.get_object()
-        services.communicate_feedback(request.user, feedback.pk)
+        services.communicate_feedback(actor=request.user, feedback=feedback)
         return self._shown(feedback.pk)
 
     @_schema("Record the provider's answer", AnswerSerializer, FeedbackSerializer)
@@ -238,7 +258,9 @@ class FeedbackViewSet(
     def answer(self, request, pk=None):
         feedback = self.get_object()
         data = self._input(AnswerSerializer)
-        services.record_provider_answer(request.user, feedback.pk, data["provider_answer"])
+        services.record_provider_answer(
+            actor=request.user, feedback=feedback, answer=data["provider_answer"]
+        )
         return self._shown(feedback.pk)
 
     @_schema("Close the feedback with a closing category", CloseSerializer, FeedbackSerializer)
@@ -246,7 +268,12 @@ class FeedbackViewSet(
     def close(self, request, pk=None):
         feedback: Feedback = self.get_object()
         data = self._input(CloseSerializer)
-        services.close_feedback(request.user, feedback.pk, data["closing_category"], data["note"])
+        services.close_feedback(
+            actor=request.user,
+            feedback=feedback,
+            closing_category=data["closing_category"],
+            note=data["note"],
+        )
         return self._shown(feedback.pk)
 
 
@@ -297,25 +324,38 @@ class DeepControlViewSet(
 
     def create(self, request, *args, **kwargs):
         data = self._input(DeepControlStartSerializer)
-        deep_control = services.start_deep_control(request.user, **data)
+        deep_control = services.start_deep_control(
+            actor=request.user,
+            unit=data["unit"],
+            reason=data["reason"],
+            reason_details=data["reason_details"],
+            signal=data["signal"],
+            feedback=data["feedback"],
+            checks_done=data["checks_done"],
+            site_visit_done=data["site_visit_done"],
+            site_visit_date=data["site_visit_date"],
+            site_visit_notes=data["site_visit_notes"],
+        )
         return self._shown(deep_control.pk, status.HTTP_201_CREATED)
 
     def partial_update(self, request, *args, **kwargs):
         deep_control: DeepControl = self.get_object()
-        current = {
-            "reason_details": deep_control.reason_details,
-            "checks_done": deep_control.checks_done,
-            "site_visit_done": deep_control.site_visit_done,
-            "site_visit_date": deep_control.site_visit_date,
-            "site_visit_notes": deep_control.site_visit_notes,
-        }
         serializer = DeepControlDetailsSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
+        given = serializer.validated_data
+
+        def value(field: str):  # a field left out keeps its value
+            return given[field] if field in given else getattr(deep_control, field)
+
         services.update_deep_control(
-            request.user,
-            deep_control.pk,
+            actor=request.user,
+            deep_control=deep_control,
+            reason_details=value("reason_details"),
+            checks_done=value("checks_done"),
+            site_visit_done=value("site_visit_done"),
+            site_visit_date=value("site_visit_date"),
+            site_visit_notes=value("site_visit_notes"),
             seen=request.headers.get("If-Match"),
-            **(current | serializer.validated_data),
         )
         return self._shown(deep_control.pk)
 
@@ -328,7 +368,12 @@ class DeepControlViewSet(
     def decide(self, request, pk=None):
         deep_control = self.get_object()
         data = self._input(OutcomeSerializer)
-        services.decide_deep_control(request.user, deep_control.pk, data["outcome"], data["reason"])
+        services.decide_deep_control(
+            actor=request.user,
+            deep_control=deep_control,
+            outcome=data["outcome"],
+            reason=data["reason"],
+        )
         return self._shown(deep_control.pk)
 
     @_schema(
@@ -341,8 +386,8 @@ class DeepControlViewSet(
         proposal = self.get_object()
         data = self._input(OrderStopDecisionSerializer)
         services.decide_order_stop_proposal(
-            request.user,
-            proposal.pk,
+            actor=request.user,
+            deep_control=proposal,
             decide=data["decision"] == DeepControl.OrderStopDecision.DECIDED,
             reason=data["reason"],
         )
@@ -381,7 +426,15 @@ class SiteVisitViewSet(
 
     def create(self, request, *args, **kwargs):
         data = self._input(SiteVisitPlanSerializer)
-        visit = services.plan_site_visit(request.user, **data)
+        visit = services.plan_site_visit(
+            actor=request.user,
+            unit=data["unit"],
+            service=data["service"],
+            operating_form=data["operating_form"],
+            team=data["team"],
+            planned_for=data["planned_for"],
+            joint_with_quality_team=data["joint_with_quality_team"],
+        )
         return self._shown(visit.pk, status.HTTP_201_CREATED)
 
     @_schema(
@@ -393,12 +446,19 @@ class SiteVisitViewSet(
     def record(self, request, pk=None):
         visit = self.get_object()
         data = self._input(SiteVisitRecordSerializer)
-        services.record_site_visit(request.user, visit.pk, **data)
+        services.record_site_visit(
+            actor=request.user,
+            visit=visit,
+            visited_on=data["visited_on"],
+            answers=data["answers"],
+            assessment=data["assessment"],
+            register_changes=data["register_changes"],
+        )
         return self._shown(visit.pk)
 
     @_schema("The quality & control team joins the visit", None, SiteVisitSerializer)
     @action(detail=True, methods=["post"])
     def join(self, request, pk=None):
         visit = self.get_object()
-        services.join_site_visit(request.user, visit.pk)
+        services.join_site_visit(actor=request.user, visit=visit)
         return self._shown(visit.pk)

@@ -255,12 +255,12 @@ def fetch_json(source: MonitoringSource, *, timeout: float) -> Fetched:
         if not isinstance(item, dict):
             fetched.skipped.append(Skip(ref, _("The record is not a JSON object.")))
             continue
+
+        def get(name: str, item: dict = item) -> Any:
+            return _lookup(item, names[name]) if name in names else None
+
         try:
-            record = build_record(
-                lambda name, item=item: _lookup(item, names[name]) if name in names else None,
-                ref,
-                item,
-            )
+            record = build_record(get, ref, item)
         except RecordInvalid as error:
             fetched.skipped.append(Skip(ref, str(error)))
         else:
@@ -361,12 +361,12 @@ def fetch_files(source: MonitoringSource, *, already_read: set[tuple[str, str]])
         for number, values in rows:
             ref = _("%(file)s, row %(row)s") % {"file": path.name, "row": number}
             row = {key: value for key, value in zip(keys, values, strict=False) if key}
+
+            def get(name: str, row: dict = row) -> Any:
+                return row.get(columns[name]) if name in columns else None
+
             try:
-                record = build_record(
-                    lambda name, row=row: row.get(columns[name]) if name in columns else None,
-                    ref,
-                    row,
-                )
+                record = build_record(get, ref, row)
             except RecordInvalid as error:
                 fetched.skipped.append(Skip(ref, str(error)))
             else:

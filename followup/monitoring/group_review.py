@@ -52,6 +52,7 @@ def related_providers(provider: Provider, on: dt.date) -> dict[int, tuple[Provid
 
     if provider.corporate_group_id:
         group = provider.corporate_group
+        assert group is not None  # the id is set
         for other in Provider.objects.filter(corporate_group_id=group.pk).exclude(pk=provider.pk):
             add(other, _("Same corporate group: %(group)s.") % {"group": group.name})
     people = list(

@@ -3,6 +3,8 @@ transaction at the end, so a source that fails half-way leaves nothing behind.
 
 The Celery task (followup.tasks.run_monitoring_source) drives the attempts and retries; this
 module does the work and keeps the run row (attempts, counts, skipped records, error) true.
+It queues the tasks by name through the outbox and never imports followup.tasks, which only
+hands each job to this module.
 """
 
 from __future__ import annotations
@@ -39,18 +41,21 @@ from spink.errors import RuleViolation
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
+# The jobs this module queues (declared, under these names, in followup.tasks).
+RUN_TASK = "followup.run_monitoring_source"
+NOTIFY_TASK = "followup.notify_quality_team"
 # While a worker runs a source it writes the run's heartbeat this often (seconds).
 HEARTBEAT_EVERY = 30.0
 # A run still "running" with no sign of life for this long was abandoned: its worker stopped
 # (killed, crashed) or its task never reached one. Until then it is alive and "run now" waits.
 STALE_AFTER = dt.timedelta(minutes=5)
 
-DEFAULT_SEVERITY = {
+DEFAULT_SEVERITY: dict[str, str] = {
     MonitoringKind.MEDIA: Severity.MEDIUM,
     MonitoringKind.CREDIT: Severity.MEDIUM,
     MonitoringKind.IVO_REVOCATION: Severity.HIGH,
 }
-SIGNAL_KIND = {
+SIGNAL_KIND: dict[str, str] = {
     MonitoringKind.MEDIA: Signal.Kind.MEDIA,
     MonitoringKind.CREDIT: Signal.Kind.CREDIT,
     MonitoringKind.IVO_REVOCATION: Signal.Kind.IVO_REVOCATION,
@@ -94,14 +99,12 @@ def queue_run(
 ) -> MonitoringRun:
     """Create the run row now (the pages show it as running) and record its task in the outbox,
     in the caller's transaction: it starts when the broker can take it."""
-    from followup.tasks import run_monitoring_source
-
     # A dead run of the same source would still run if its task arrived late; it is over.
     abandon_stale_runs(source_id)
     run = MonitoringRun.objects.create(
         source_id=source_id, triggered_by=triggered_by, attempts=attempts
     )
-    outbox.enqueue(run_monitoring_source, source_id, run.pk, backoff=backoff)
+    outbox.enqueue(RUN_TASK, source_id, run.pk, backoff=backoff)
     logger.info("monitoring run %s of source %s queued", run.pk, source_id)
     return run
 
@@ -127,14 +130,12 @@ def restart_stopped_runs() -> list[int]:
     again (the attempts it used carry over, so a source that kills its worker every time is
     not tried for ever). A run still waiting for the broker or a free worker is left alone.
     Returns the IDs of the runs queued."""
-    from followup.tasks import run_monitoring_source
-
     since = timezone.now() - STALE_AFTER
     restarted: list[int] = []
     dead = _dead_runs().select_for_update(skip_locked=True, of=("self",)).select_related("source")
     for run in dead:
         if run.attempts == 0 and outbox.in_flight(
-            run_monitoring_source, run.source_id, run.pk, sent_since=since
+            RUN_TASK, run.source_id, run.pk, sent_since=since
         ):
             continue  # not started yet, but its task is on its way: not lost
         run.status = MonitoringRun.Status.FAILED
@@ -180,6 +181,7 @@ def queue_all(backoff: float | None = None) -> list[int]:
 def start_attempt(source_id: int, run_id: int | None = None) -> MonitoringRun | None:
     """The run to attempt (created when none is given); None when there is nothing to do:
     the run is already finished (a repeated delivery) or the source is gone."""
+    run: MonitoringRun | None
     if run_id is None:
         if not MonitoringSource.objects.filter(pk=source_id).exists():
             return None
@@ -366,12 +368,9 @@ def write(
     run.error = ""
     run.finished_at = timezone.now()
     run.save()
-    if revocations:
-        from followup.tasks import notify_quality_team
-
-        for signal, _draft in revocations:
-            # Recorded with the signal, sent when the broker can take it (spink.outbox).
-            outbox.enqueue(notify_quality_team, signal.pk)
+    for signal, _draft in revocations:
+        # Recorded with the signal, sent when the broker can take it (spink.outbox).
+        outbox.enqueue(NOTIFY_TASK, signal.pk)
     logger.info(
         "monitoring run %s of source %s: %s records, %s new signals, %s skipped",
         run.pk,
@@ -411,9 +410,9 @@ def act_on_revocation(signal: Signal, draft: Draft) -> bool:
         }
     try:
         register.change_status(
-            target.unit.pk,
-            PublicationStatus.PAUSED,
             actor=None,
+            unit=target.unit.pk,
+            to_status=PublicationStatus.PAUSED,
             reason=reason,
             source=f"signal:{signal.pk}",
         )

@@ -3,6 +3,8 @@ who may look at all is checked by the callers with Capability.RUN_FOLLOWUP)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import Prefetch, QuerySet
 
 from followup.models import MonitoringRun, MonitoringSource, Signal
@@ -53,7 +55,7 @@ def run(pk: int) -> MonitoringRun:
 
 def sources_with_last_run() -> list[MonitoringSource]:
     """Every source with `last_run` (None if never run): two queries, whatever the number."""
-    sources = list(MonitoringSource.objects.order_by("kind", "name"))
+    sources: list[Any] = list(MonitoringSource.objects.order_by("kind", "name"))  # + last_run
     last_runs = {
         run.source_id: run
         for run in MonitoringRun.objects.filter(source__in=sources)

@@ -1,5 +1,7 @@
 """The quality & control team's writes in basic monitoring: take and close a signal, run a
-source now. Each checks the capability itself, so the pages, the API and the shell agree."""
+source now. Each checks the capability itself and asks the signal's workflow
+(followup.rules.SIGNAL), so the pages, the API and the shell agree. Parameters are
+keyword-only, the actor first; records are given as model instances or their ids."""
 
 from __future__ import annotations
 
@@ -7,9 +9,11 @@ import logging
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from followup import rules
 from followup.models import MonitoringRun, MonitoringSource, Signal
 from followup.monitoring import runner
 from spink import concurrency
@@ -26,39 +30,23 @@ def _require(actor: User) -> None:
         raise PermissionDenied
 
 
-def _locked_signal(signal_id: int) -> Signal:
-    return Signal.objects.select_for_update().get(pk=signal_id)
+def _pk(record: Model | int) -> int:
+    return record.pk if isinstance(record, Model) else record
 
 
-# What the team may still do with a signal in each state: the pages and the services use this.
-SIGNAL_ACTIONS: dict[str, frozenset[str]] = {
-    Signal.Status.NEW: frozenset({"take", "close"}),
-    Signal.Status.IN_PROGRESS: frozenset({"close"}),
-    Signal.Status.CLOSED: frozenset(),
-}
-
-
-def signal_actions(signal: Signal) -> frozenset[str]:
-    return SIGNAL_ACTIONS[signal.status]
-
-
-def _check_signal_action(signal: Signal, action: str) -> None:
-    if action in signal_actions(signal):
-        return
-    if signal.status == Signal.Status.CLOSED:
-        raise RuleViolation(_("The signal is already closed."), "closed")
-    raise RuleViolation(_("Someone is already handling the signal."), "already_taken")
+def _locked_signal(signal: Signal | int) -> Signal:
+    return Signal.objects.select_for_update().get(pk=_pk(signal))
 
 
 @transaction.atomic
-def take_signal(actor: User, signal_id: int, *, from_status: str | None = None) -> Signal:
+def take_signal(*, actor: User, signal: Signal | int, from_status: str | None = None) -> Signal:
     """A team member starts handling a new signal. `from_status` is the status the person's
     page showed: a signal someone else took or closed meanwhile is refused
     (concurrency.StaleState); None claims nothing."""
     _require(actor)
-    signal = _locked_signal(signal_id)
+    signal = _locked_signal(signal)
     concurrency.check_state(signal, "status", seen=from_status)
-    _check_signal_action(signal, "take")
+    rules.SIGNAL.check("take", signal, actor)
     signal.status = Signal.Status.IN_PROGRESS
     signal.handled_by = signal.taken_by = actor
     signal.taken_at = timezone.now()
@@ -69,7 +57,7 @@ def take_signal(actor: User, signal_id: int, *, from_status: str | None = None) 
 
 @transaction.atomic
 def close_signal(
-    actor: User, signal_id: int, note: str, *, from_status: str | None = None
+    *, actor: User, signal: Signal | int, note: str, from_status: str | None = None
 ) -> Signal:
     """Close a new or taken signal, saying what was done about it (`from_status` as in
     take_signal: closing a signal someone else took meanwhile is refused)."""
@@ -77,9 +65,9 @@ def close_signal(
     note = (note or "").strip()
     if not note:
         raise ValidationError({"note": _("Say what was done about the signal.")})
-    signal = _locked_signal(signal_id)
+    signal = _locked_signal(signal)
     concurrency.check_state(signal, "status", seen=from_status)
-    _check_signal_action(signal, "close")
+    rules.SIGNAL.check("close", signal, actor)
     signal.status = Signal.Status.CLOSED
     signal.closing_note = note
     signal.closed_at = timezone.now()
@@ -90,11 +78,11 @@ def close_signal(
 
 
 @transaction.atomic
-def request_run(actor: User, source_id: int) -> MonitoringRun:
+def request_run(*, actor: User, source: MonitoringSource | int) -> MonitoringRun:
     """The team's "run now": one run of the source, started when this transaction commits."""
     _require(actor)
     # The lock makes two quick clicks queue one run, not two.
-    source = MonitoringSource.objects.select_for_update().get(pk=source_id)
+    source = MonitoringSource.objects.select_for_update().get(pk=_pk(source))
     if runner.run_under_way(source.pk):
         raise RuleViolation(_("A run of this source is already under way."), "run_under_way")
     return runner.queue_run(source.pk, triggered_by=actor)

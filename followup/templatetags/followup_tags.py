@@ -4,41 +4,15 @@ from __future__ import annotations
 
 from django import template
 
-register = template.Library()
+from followup import rules
 
-# Badge tones (CSS classes of the register's status badges) per stored value.
-TONES = {
-    # check results
-    "open": "draft",
-    "passed": "published",
-    "remark": "paused",
-    "failed": "removed",
-    # control decisions
-    "pending": "under_control",
-    "approved": "published",
-    "rejected": "removed",
-    # feedback
-    "received": "under_control",
-    "communicated": "paused",
-    "answered": "paused",
-    "closed": "draft",
-    # deep-control outcomes and procurement decisions
-    "no_action": "published",
-    "paused": "paused",
-    "removed": "removed",
-    "recommendation_stop": "stop",
-    "order_stop_proposed": "paused",
-    "decided": "stop",
-    "declined": "draft",
-    # site visits
-    "appropriate": "published",
-    "not_appropriate": "removed",
-}
+register = template.Library()
 
 
 @register.filter
-def tone(value: str) -> str:
-    return TONES.get(str(value), "draft")
+def tone(value) -> str:
+    """The badge tone (CSS `badge--<tone>`) of a stored value, from followup.rules.TONES."""
+    return str(rules.tone(value))
 
 
 @register.filter

@@ -22,6 +22,7 @@ from placements import rules, services
 from placements.models import (
     CASE_DETAIL_FIELDS,
     PERSON_FIELDS,
+    REQUEST_EDITABLE_FIELDS,
     Deviation,
     PlacementRequest,
     Recommendation,
@@ -84,9 +85,9 @@ class _RequestBase(ModelSerializer):
     status_display = CharField(source="get_status_display", read_only=True)
     urgency_display = CharField(source="get_urgency_display", read_only=True)
     team_display = CharField(source="get_team_display", read_only=True)
-    service = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    service = serializers.SlugRelatedField[Service](slug_field="code", read_only=True)
     service_name = CharField(source="service.name", read_only=True)
-    subcategory = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    subcategory = serializers.SlugRelatedField[Subcategory](slug_field="code", read_only=True)
     administration = RefSerializer(read_only=True)
     org_unit = RefSerializer(read_only=True)
     social_worker = UserRefSerializer(read_only=True)
@@ -142,7 +143,7 @@ class PlacementRequestDetailSerializer(_RequestBase):
     """One request. Person fields are null unless the context says `show_person`."""
 
     subcategory_name = CharField(source="subcategory.name", read_only=True, default=None)
-    preferred_municipality = serializers.SlugRelatedField(
+    preferred_municipality = serializers.SlugRelatedField[Municipality](
         slug_field="code", read_only=True, allow_null=True
     )
     available_actions = serializers.SerializerMethodField(
@@ -177,7 +178,7 @@ class PlacementRequestDetailSerializer(_RequestBase):
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_available_actions(self, request: PlacementRequest) -> list[str]:
-        return sorted(rules.available_actions(request, self.context["request"].user))
+        return sorted(rules.REQUEST_WORKFLOW.available(request, self.context["request"].user))
 
     def to_representation(self, instance: PlacementRequest) -> dict[str, Any]:
         data = super().to_representation(instance)
@@ -188,7 +189,7 @@ class PlacementRequestDetailSerializer(_RequestBase):
 
 
 class PlacementRequestWriteSerializer(ModelSerializer):
-    """The fields a social worker fills in (services.REQUEST_FIELDS). Service, subcategory and
+    """The fields a social worker fills in (REQUEST_EDITABLE_FIELDS). Service, subcategory and
     preferred municipality are given by code. The identity number is checked by the
     services (check digit, date), which answer with a `person_identity_number` field error."""
 
@@ -209,14 +210,16 @@ class PlacementRequestWriteSerializer(ModelSerializer):
 
     class Meta:
         model = PlacementRequest
-        fields = services.REQUEST_FIELDS
+        fields = REQUEST_EDITABLE_FIELDS
 
     def create(self, validated_data):
-        return services.create_request(_actor(self), **validated_data)
+        return services.create_request(actor=_actor(self), **validated_data)
 
     def update(self, instance, validated_data):
         seen = self.context.get("seen")
-        return services.update_draft(_actor(self), instance.pk, seen=seen, **validated_data)
+        return services.update_draft(
+            actor=_actor(self), request=instance.pk, seen=seen, **validated_data
+        )
 
 
 # --- Action bodies ----------------------------------------------------------------------------
@@ -353,7 +356,8 @@ class TimelineEventSerializer(_HidesCaseText):
 
     kind_display = CharField(source="get_kind_display", read_only=True)
     actor = serializers.SerializerMethodField()
-    data = serializers.JSONField(read_only=True)
+    # A field, not Serializer.data: DRF's metaclass takes declared fields out of the class.
+    data = serializers.JSONField(read_only=True)  # type: ignore[assignment]
 
     class Meta:
         model = TimelineEvent
@@ -363,7 +367,7 @@ class TimelineEventSerializer(_HidesCaseText):
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_actor(self, event: TimelineEvent) -> str | None:
-        return event.actor.get_full_name() if event.actor_id else None
+        return event.actor.get_full_name() if event.actor_id and event.actor else None
 
 
 class DeviationSerializer(_HidesCaseText):

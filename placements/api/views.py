@@ -13,6 +13,7 @@ and every response that shows it is written to the read log (services.log_person
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -35,10 +36,13 @@ from placements.api.serializers import (
     RecommendationSerializer,
     TimelineEventSerializer,
 )
+from placements.models import REQUEST_EDITABLE_FIELDS
 from spink import concurrency
 from spink.accounts import access
 from spink.accounts.access import Capability
+from spink.accounts.http import AuthenticatedRequest
 from spink.api import ID_PATH_PATTERN
+from spink.errors import RuleViolation
 from spink.pagination import CappedPageNumberPagination
 
 ERROR_RESPONSES = {
@@ -87,7 +91,8 @@ class PlacementRequestViewSet(
     pagination_class = CappedPageNumberPagination
     lookup_value_regex = ID_PATH_PATTERN
     # The role's capability per action (and method); None: anyone who can see the request.
-    action_capabilities = {
+    request: AuthenticatedRequest
+    action_capabilities: dict[tuple[str, str | None], Capability] = {
         ("create", "POST"): SUBMIT,
         ("partial_update", "PATCH"): SUBMIT,
         ("submit", "POST"): SUBMIT,
@@ -125,10 +130,10 @@ class PlacementRequestViewSet(
         context = {**self.get_serializer_context(), "show_person": show_person}
         data = PlacementRequestDetailSerializer(placement, context=context).data
         if show_person:
-            services.log_person_read(self.request.user, placement, "api")
+            services.log_person_read(actor=self.request.user, request=placement, channel="api")
         response = Response(data, status=status_code)
         # The version to send back in If-Match when changing the draft.
-        response["ETag"] = concurrency.etag(placement, services.REQUEST_FIELDS)
+        response["ETag"] = concurrency.etag(placement, REQUEST_EDITABLE_FIELDS)
         return response
 
     def _person_context(self, placement) -> dict:
@@ -166,14 +171,16 @@ class PlacementRequestViewSet(
     @_action_schema("Submit a draft to the placement team")
     @action(detail=True, methods=["post"])
     def submit(self, request, pk=None):
-        return self._detail(services.submit(request.user, self.get_object().pk).pk)
+        return self._detail(services.submit(actor=request.user, request=self.get_object()).pk)
 
     @_action_schema("Withdraw an open request", ReasonSerializer)
     @action(detail=True, methods=["post"])
     def withdraw(self, request, pk=None):
         placement = self.get_object()
         reason = self._body(ReasonSerializer)["reason"]
-        return self._detail(services.withdraw(request.user, placement.pk, reason).pk)
+        return self._detail(
+            services.withdraw(actor=request.user, request=placement.pk, reason=reason).pk
+        )
 
     @_action_schema(
         "Report the chosen provider, or that none was chosen (none_chosen with a reason)",
@@ -184,10 +191,15 @@ class PlacementRequestViewSet(
         placement = self.get_object()
         data = self._body(ChoiceSerializer)
         if data["none_chosen"]:
-            services.report_none_chosen(request.user, placement.pk, data["reason"])
+            services.report_none_chosen(
+                actor=request.user, request=placement.pk, reason=data["reason"]
+            )
         else:
             services.report_choice(
-                request.user, placement.pk, data["recommendation"], data["start_date"]
+                actor=request.user,
+                request=placement.pk,
+                recommendation=data["recommendation"],
+                start_date=data["start_date"],
             )
         return self._detail(placement.pk)
 
@@ -201,7 +213,9 @@ class PlacementRequestViewSet(
     def deviations(self, request, pk=None):
         placement = self.get_object()
         description = self._body(DeviationInputSerializer)["description"]
-        deviation = services.lodge_deviation(request.user, placement.pk, description)
+        deviation = services.lodge_deviation(
+            actor=request.user, request=placement.pk, description=description
+        )
         return Response(
             DeviationSerializer(deviation, context=self._person_context(placement)).data,
             status=status.HTTP_201_CREATED,
@@ -212,14 +226,16 @@ class PlacementRequestViewSet(
     @_action_schema("Take a submitted request (assigns it to the caller)")
     @action(detail=True, methods=["post"])
     def take(self, request, pk=None):
-        return self._detail(services.take(request.user, self.get_object().pk).pk)
+        return self._detail(services.take(actor=request.user, request=self.get_object()).pk)
 
     @_action_schema("Assign the request to a placement officer of its team", AssignSerializer)
     @action(detail=True, methods=["post"])
     def assign(self, request, pk=None):
         placement = self.get_object()
         officer = self._body(AssignSerializer)["officer"]
-        return self._detail(services.assign(request.user, placement.pk, officer).pk)
+        return self._detail(
+            services.assign(actor=request.user, request=placement.pk, officer=officer).pk
+        )
 
     @_action_schema("Record that no provider was found (closes as not placed)", ReasonSerializer)
     @action(detail=True, methods=["post"], url_path="no-provider-found")
@@ -227,7 +243,9 @@ class PlacementRequestViewSet(
         placement = self.get_object()
         reason = self._body(ReasonSerializer)["reason"]
         return self._detail(
-            services.record_no_provider_found(request.user, placement.pk, reason).pk
+            services.record_no_provider_found(
+                actor=request.user, request=placement.pk, reason=reason
+            ).pk
         )
 
     @extend_schema(
@@ -239,6 +257,16 @@ class PlacementRequestViewSet(
         placement = self.get_object()
         if not rules.may_see_matches(request.user, placement):
             raise PermissionDenied
+        # As on the request page: no matches once the request is closed, nor for whoever can
+        # no longer take, assign or recommend it (rules.shows_matching).
+        if not rules.shows_matching(request.user, placement):
+            raise RuleViolation(
+                _(
+                    "The request's matches are shown only while it can be taken, assigned or "
+                    "recommended."
+                ),
+                "not_matching",
+            )
         result = matching.match(placement)
         return Response(MatchResultSerializer(result).data)
 
@@ -271,10 +299,10 @@ class PlacementRequestViewSet(
             )
         data = self._body(RecommendationInputSerializer)
         recommendation = services.send_recommendation(
-            request.user,
-            placement.pk,
-            data["offering"],
-            data["daily_price"],
+            actor=request.user,
+            request=placement.pk,
+            offering=data["offering"],
+            daily_price=data["daily_price"],
             comment=data["comment"],
             accept_price_flag=data["accept_price_flag"],
         )
@@ -300,7 +328,7 @@ class PlacementRequestViewSet(
             raise PermissionDenied
         placement = self.get_object()
         text = self._body(MessageSerializer)["text"]
-        event = services.post_message(request.user, placement.pk, text)
+        event = services.post_message(actor=request.user, request=placement.pk, text=text)
         return Response(
             TimelineEventSerializer(event, context=self._person_context(placement)).data,
             status=status.HTTP_201_CREATED,

@@ -5,6 +5,8 @@ action endpoints).
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -12,6 +14,10 @@ from rest_framework import serializers
 from categories.models import CategoryArea, OperatingForm, Service, Subcategory
 from providers import services
 from providers.models import (
+    AGREEMENT_EDITABLE_FIELDS,
+    PROVIDER_EDITABLE_FIELDS,
+    UNIT_EDITABLE_FIELDS,
+    UNIT_WORKFLOW_FIELDS,
     AgreementUnit,
     FrameworkAgreement,
     Permit,
@@ -38,32 +44,20 @@ class ProviderSerializer(ModelSerializer):
 
     class Meta:
         model = Provider
-        fields = [
-            "id",
-            "legal_name",
-            "org_number",
-            "legal_form",
-            "corporate_group",
-            "corporate_group_name",
-            "municipality",
-            "municipality_name",
-            "contact_name",
-            "email",
-            "phone",
-            "street_address",
-            "postal_code",
-            "city",
-        ]
+        # Writable: PROVIDER_EDITABLE_FIELDS, the list the form and the service use.
+        fields = ["id", *PROVIDER_EDITABLE_FIELDS, "corporate_group_name", "municipality_name"]
 
     def validate_org_number(self, value: str) -> str:
         return normalise_org_number(value)
 
     def create(self, validated_data):
-        return services.create_provider(_actor(self), **validated_data)
+        return services.create_provider(actor=_actor(self), **validated_data)
 
     def update(self, instance, validated_data):
         seen = self.context.get("seen")
-        return services.update_provider(_actor(self), instance, seen=seen, **validated_data)
+        return services.update_provider(
+            actor=_actor(self), provider=instance, seen=seen, **validated_data
+        )
 
 
 class ProviderBriefSerializer(ModelSerializer):
@@ -84,9 +78,11 @@ class MunicipalityBriefSerializer(ModelSerializer):
 
 
 class OfferingSerializer(ModelSerializer):
-    service = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    operating_form = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    subcategories = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+    service = serializers.SlugRelatedField[Service](slug_field="code", read_only=True)
+    operating_form = serializers.SlugRelatedField[OperatingForm](slug_field="code", read_only=True)
+    subcategories = serializers.SlugRelatedField[Subcategory](
+        slug_field="code", many=True, read_only=True
+    )
     daily_price = serializers.SerializerMethodField(
         help_text="The daily price (SEK) valid today; null when none is."
     )
@@ -110,7 +106,7 @@ class OfferingSerializer(ModelSerializer):
 
 
 class PermitSummarySerializer(ModelSerializer):
-    services = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+    services = serializers.SlugRelatedField[Service](slug_field="code", many=True, read_only=True)
     valid_today = serializers.SerializerMethodField()
 
     class Meta:
@@ -145,26 +141,9 @@ class UnitSerializer(ModelSerializer):
         model = Unit
         fields = [
             "id",
-            "name",
             "provider",
-            "street_address",
-            "postal_code",
-            "city",
-            "municipality",
-            "description",
-            "age_min",
-            "age_max",
-            "gender",
-            "co_morbidity",
-            "protected_housing_suitable",
-            "wheelchair_accessible",
-            "pets_allowed",
-            "languages",
-            "places",
-            "available_places",
-            "status",
-            "recommendation_stop",
-            "order_stop",
+            *UNIT_EDITABLE_FIELDS,
+            *UNIT_WORKFLOW_FIELDS,
             "offerings",
             "matchable",
             "permits",
@@ -173,37 +152,28 @@ class UnitSerializer(ModelSerializer):
         read_only_fields = fields
 
 
-class UnitWriteSerializer(ModelSerializer):
-    """Unit details. Status and stops are not here: they have their own endpoints."""
+class UnitChangeSerializer(ModelSerializer):
+    """A change of a unit's details: UNIT_EDITABLE_FIELDS, the list the form and the service
+    use. Status and stops are not here (they have their own endpoints), nor the provider: a
+    unit stays with its provider."""
 
     class Meta:
         model = Unit
-        fields = [
-            "provider",
-            "name",
-            "street_address",
-            "postal_code",
-            "city",
-            "municipality",
-            "description",
-            "age_min",
-            "age_max",
-            "gender",
-            "co_morbidity",
-            "protected_housing_suitable",
-            "wheelchair_accessible",
-            "pets_allowed",
-            "languages",
-            "places",
-            "available_places",
-        ]
-
-    def create(self, validated_data):
-        return services.create_unit(_actor(self), **validated_data)
+        fields = list(UNIT_EDITABLE_FIELDS)
 
     def update(self, instance, validated_data):
         seen = self.context.get("seen")
-        return services.update_unit(_actor(self), instance, seen=seen, **validated_data)
+        return services.update_unit(actor=_actor(self), unit=instance, seen=seen, **validated_data)
+
+
+class UnitWriteSerializer(UnitChangeSerializer):
+    """A new unit: its details and its provider."""
+
+    class Meta(UnitChangeSerializer.Meta):
+        fields = ["provider", *UNIT_EDITABLE_FIELDS]
+
+    def create(self, validated_data):
+        return services.create_unit(actor=_actor(self), **validated_data)
 
 
 class OfferingWriteSerializer(serializers.Serializer):
@@ -215,14 +185,15 @@ class OfferingWriteSerializer(serializers.Serializer):
         slug_field="code", queryset=Subcategory.objects.all(), many=True, required=False
     )
 
-    def save(self, unit: Unit) -> UnitService:
+    def save(self, unit: Unit | None = None, **kwargs: Any) -> UnitService:
+        assert unit is not None  # the unit the URL names
         data = self.validated_data
         return services.set_offering(
-            _actor(self),
-            unit,
-            data["service"],
-            data["operating_form"],
-            data.get("subcategories", []),
+            actor=_actor(self),
+            unit=unit,
+            service=data["service"],
+            operating_form=data["operating_form"],
+            subcategories=data.get("subcategories", []),
         )
 
 
@@ -249,28 +220,22 @@ class AgreementSerializer(ModelSerializer):
 
     class Meta:
         model = FrameworkAgreement
-        fields = [
-            "id",
-            "name",
-            "reference",
-            "area",
-            "services",
-            "valid_from",
-            "valid_to",
-            "is_open",
-            "unit_count",
-        ]
+        fields = ["id", *AGREEMENT_EDITABLE_FIELDS, "unit_count"]
 
     def create(self, validated_data):
         covered = validated_data.pop("services")
-        return services.save_agreement(_actor(self), FrameworkAgreement(**validated_data), covered)
+        return services.save_agreement(
+            actor=_actor(self), agreement=FrameworkAgreement(**validated_data), services=covered
+        )
 
     def update(self, instance, validated_data):
         covered = validated_data.pop("services", None)
         for name, value in validated_data.items():
             setattr(instance, name, value)
         seen = self.context.get("seen")
-        return services.save_agreement(_actor(self), instance, covered, seen=seen)
+        return services.save_agreement(
+            actor=_actor(self), agreement=instance, services=covered, seen=seen
+        )
 
 
 class AdmissionSerializer(ModelSerializer):
@@ -283,10 +248,14 @@ class AdmissionSerializer(ModelSerializer):
         # The (agreement, unit) uniqueness is the service's business: it keeps an existing link.
         validators: list = []
 
-    def save(self, agreement: FrameworkAgreement) -> AgreementUnit:
+    def save(self, agreement: FrameworkAgreement | None = None, **kwargs: Any) -> AgreementUnit:
+        assert agreement is not None  # the agreement the URL names
         data = self.validated_data
         self.instance = services.admit_unit(
-            _actor(self), agreement, data["unit"], data["admitted_on"]
+            actor=_actor(self),
+            agreement=agreement,
+            unit=data["unit"],
+            admitted_on=data["admitted_on"],
         )
         return self.instance
 
@@ -317,7 +286,8 @@ class RowResultSerializer(serializers.Serializer):
     unit_name = CharField()
     service = CharField()
     actions = RowActionSerializer(many=True)
-    errors = CellErrorSerializer(many=True)
+    # A field, not Serializer.errors: DRF's metaclass takes declared fields out of the class.
+    errors = CellErrorSerializer(many=True)  # type: ignore[assignment]
 
 
 class ImportReportSerializer(serializers.Serializer):

@@ -25,17 +25,25 @@ from providers.api.serializers import (
     ProviderSerializer,
     StatusChangeSerializer,
     StopSerializer,
+    UnitChangeSerializer,
     UnitSerializer,
     UnitWriteSerializer,
 )
-from providers.models import Permit
+from providers.models import (
+    AGREEMENT_EDITABLE_FIELDS,
+    PROVIDER_EDITABLE_FIELDS,
+    UNIT_EDITABLE_FIELDS,
+    Permit,
+)
 from spink.accounts.access import Capability
+from spink.accounts.http import AuthenticatedRequest
 from spink.api import ID_PATH_PATTERN, FormParser, MultiPartParser, VersionedViewMixin
 
 
 class RegisterViewMixin:
     """Capability per action (read by RolePermission) and the register's error mapping."""
 
+    action: str  # the viewset's
     action_capabilities: dict[str, Capability] = {}
     default_capability = Capability.VIEW_REGISTER
 
@@ -60,10 +68,10 @@ ERROR_RESPONSES = {
         responses={201: UnitSerializer, **ERROR_RESPONSES},
     ),
     update=extend_schema(
-        request=UnitWriteSerializer, responses={200: UnitSerializer, **ERROR_RESPONSES}
+        request=UnitChangeSerializer, responses={200: UnitSerializer, **ERROR_RESPONSES}
     ),
     partial_update=extend_schema(
-        request=UnitWriteSerializer, responses={200: UnitSerializer, **ERROR_RESPONSES}
+        request=UnitChangeSerializer, responses={200: UnitSerializer, **ERROR_RESPONSES}
     ),
 )
 class UnitViewSet(
@@ -78,7 +86,8 @@ class UnitViewSet(
     """Units (verksamheter). Quality & control and procurement see every unit; those who
     place see matchable units only; a unit outside the caller's scope answers 404."""
 
-    version_fields = services.UNIT_FIELDS
+    request: AuthenticatedRequest
+    version_fields = UNIT_EDITABLE_FIELDS
 
     serializer_class = UnitSerializer
     filterset_class = UnitApiFilter
@@ -111,8 +120,10 @@ class UnitViewSet(
         )
 
     def get_serializer_class(self):
-        if self.action in ("create", "update", "partial_update"):
+        if self.action == "create":
             return UnitWriteSerializer
+        if self.action in ("update", "partial_update"):
+            return UnitChangeSerializer
         return UnitSerializer
 
     def _shown(self, unit_id: int, status_code: int = status.HTTP_200_OK) -> Response:
@@ -158,7 +169,7 @@ class UnitViewSet(
         return self._decide(
             StatusChangeSerializer,
             lambda unit_id, data: services.change_status(
-                unit_id, data["status"], actor=request.user, reason=data["reason"]
+                actor=request.user, unit=unit_id, to_status=data["status"], reason=data["reason"]
             ),
         )
 
@@ -180,7 +191,7 @@ class UnitViewSet(
         return self._decide(
             StopSerializer,
             lambda unit_id, data: services.set_recommendation_stop(
-                unit_id, data["stop"], actor=request.user, reason=data["reason"]
+                actor=request.user, unit=unit_id, stop=data["stop"], reason=data["reason"]
             ),
         )
 
@@ -194,7 +205,7 @@ class UnitViewSet(
         return self._decide(
             StopSerializer,
             lambda unit_id, data: services.set_order_stop(
-                unit_id, data["stop"], actor=request.user, reason=data["reason"]
+                actor=request.user, unit=unit_id, stop=data["stop"], reason=data["reason"]
             ),
         )
 
@@ -210,8 +221,9 @@ class ProviderViewSet(
 ):
     """Providers (utförare) in the caller's register scope: those with a unit they may see."""
 
+    request: AuthenticatedRequest
     serializer_class = ProviderSerializer
-    version_fields = services.PROVIDER_FIELDS
+    version_fields = PROVIDER_EDITABLE_FIELDS
     filterset_class = ProviderApiFilter
     lookup_value_regex = ID_PATH_PATTERN
     action_capabilities = {
@@ -239,7 +251,7 @@ class AgreementViewSet(
     """Framework agreements (ramavtal), owned by procurement."""
 
     serializer_class = AgreementSerializer
-    version_fields = services.AGREEMENT_FIELDS
+    version_fields = AGREEMENT_EDITABLE_FIELDS
     lookup_value_regex = ID_PATH_PATTERN
     filterset_fields = ["is_open"]
     default_capability = Capability.VIEW_FULL_REGISTER
@@ -314,6 +326,7 @@ class AgreementViewSet(
             actor=request.user,
             dry_run=serializer.validated_data["dry_run"],
         )
+        code: int
         if report.has_errors:
             code = status.HTTP_400_BAD_REQUEST
         elif report.imported:

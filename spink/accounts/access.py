@@ -13,12 +13,15 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import TYPE_CHECKING, TypeVar
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Model, QuerySet
 from django.http import Http404
 
 from spink.accounts.models import Role, ScopeLookups
 
 if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
     from spink.accounts.models import User
 
 M = TypeVar("M", bound=Model)
@@ -96,11 +99,11 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
 MUNICIPALITY_WIDE_ROLES = frozenset({Role.PLACEMENT_OFFICER, Role.MANAGER})
 
 
-def is_administrator(user: User) -> bool:
+def is_administrator(user: User | AnonymousUser) -> bool:
     return bool(user.is_authenticated and user.is_active and user.is_administrator)
 
 
-def has_capability(user: User, capability: Capability) -> bool:
+def has_capability(user: User | AnonymousUser, capability: Capability) -> bool:
     if not (user.is_authenticated and user.is_active):
         return False
     if is_administrator(user):
@@ -108,7 +111,7 @@ def has_capability(user: User, capability: Capability) -> bool:
     return capability in ROLE_CAPABILITIES.get(user.role, frozenset())
 
 
-def visible(user: User, queryset: QuerySet[M]) -> QuerySet[M]:
+def visible(user: User | AnonymousUser, queryset: QuerySet[M]) -> QuerySet[M]:
     """The part of `queryset` that `user` may see; empty for anyone without a scope."""
     lookups: ScopeLookups | None = getattr(queryset.model, "scope_lookups", None)
     if lookups is None:
@@ -128,11 +131,11 @@ def get_visible_or_404(user: User, queryset: QuerySet[M], **lookup) -> M:
     """Fetch one record the user may see; others look exactly like records that do not exist."""
     try:
         return visible(user, queryset).get(**lookup)
-    except queryset.model.DoesNotExist:
+    except ObjectDoesNotExist:  # queryset.model.DoesNotExist, which the checker cannot see on M
         raise Http404 from None
 
 
-def may_see_person(user: User, record) -> bool:
+def may_see_person(user: User | AnonymousUser, record) -> bool:
     """Whether `user` may see the person behind a placement request they can already see
     (`visible`): identity, name, address, birth date, gender — and the details that would
     point at the person (free-text needs, language, preferred area, outcome note).
@@ -172,7 +175,11 @@ def may_see_person(user: User, record) -> bool:
 def social_workers_see_administration(user: User) -> bool:
     """The municipality's choice to widen a social worker's person data to the administration
     (read once per user object: the municipality is cached on it)."""
-    return bool(user.municipality_id and user.municipality.social_workers_see_administration)
+    return bool(
+        user.municipality_id
+        and user.municipality is not None  # loaded by its id
+        and user.municipality.social_workers_see_administration
+    )
 
 
 class RequestListScope(StrEnum):
@@ -201,7 +208,9 @@ def request_list_filter(user: User, scope: RequestListScope) -> dict[str, object
     return {}
 
 
-def within_municipality(user: User, queryset: QuerySet[M], lookup: str) -> QuerySet[M]:
+def within_municipality(
+    user: User | AnonymousUser, queryset: QuerySet[M], lookup: str
+) -> QuerySet[M]:
     """Records owned by a municipality (`lookup` names the path to it, e.g. "municipality"):
     the user's own municipality's; all of them for an administrator; none without one."""
     if not (user.is_authenticated and user.is_active):

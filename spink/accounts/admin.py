@@ -26,8 +26,10 @@ class OrgUnitAdmin(StrictHistoryAdmin):
     search_fields = ["name"]
 
 
+# The stubs give Django's UserAdmin.lookup_allowed Django 6's required `request`; in 5.2 it
+# and StrictLookupAdmin's both default it to None.
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin, StrictHistoryAdmin):
+class UserAdmin(DjangoUserAdmin, StrictHistoryAdmin):  # type: ignore[misc]
     list_display = [
         "username",
         "first_name",
@@ -39,7 +41,7 @@ class UserAdmin(DjangoUserAdmin, StrictHistoryAdmin):
     ]
     list_filter = ["role", "municipality", "administration", "placement_team", "is_active"]
     fieldsets = (
-        *DjangoUserAdmin.fieldsets,
+        *(DjangoUserAdmin.fieldsets or ()),
         (
             _("Role and organisation"),
             {

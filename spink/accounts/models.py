@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 @dataclass(frozen=True)
@@ -165,10 +169,12 @@ class User(AbstractUser):
 
     def clean(self) -> None:
         super().clean()
-        errors: dict[str, str] = {}
+        errors: dict[str, StrOrPromise] = {}
         if self.org_unit_id:
+            assert self.org_unit is not None  # the id is set
             self.administration = self.org_unit.administration
         if self.administration_id:
+            assert self.administration is not None  # the id is set
             self.municipality = self.administration.municipality
         if self.role == Role.SOCIAL_WORKER and not self.org_unit_id:
             errors["org_unit"] = _("A social worker belongs to an organisation unit.")

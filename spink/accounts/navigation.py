@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.urls import reverse
 from django.utils.functional import Promise
@@ -40,7 +41,7 @@ NAV_ITEMS: list[NavItem] = [
 
 
 def menu_for(user, current_path: str) -> list[dict]:
-    items = []
+    items: list[dict[str, Any]] = []
     for item in NAV_ITEMS:
         if item.capability is not None and not has_capability(user, item.capability):
             continue

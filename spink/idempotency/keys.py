@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TypeGuard
 
 from django import forms
 from django.db import transaction
@@ -29,8 +30,8 @@ FORM_FIELD = "form_key"
 KEY_PATTERN = re.compile(r"[A-Za-z0-9_.:\-]{8,128}")
 
 
-def valid_key(key: str | None) -> bool:
-    return bool(key) and KEY_PATTERN.fullmatch(key) is not None
+def valid_key(key: str | None) -> TypeGuard[str]:
+    return key is not None and KEY_PATTERN.fullmatch(key) is not None
 
 
 def fingerprint(*parts: object) -> str:

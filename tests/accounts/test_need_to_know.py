@@ -66,11 +66,15 @@ def case(org):
     """An HVB request (children & youth team) with a message and a recommendation."""
     request = submitted_request(org["worker"], **PERSON)
     officer = org["team_officer"]
-    services.take(officer, request.pk)
-    services.post_message(officer, request.pk, MESSAGE)
+    services.take(actor=officer, request=request.pk)
+    services.post_message(actor=officer, request=request.pk, text=MESSAGE)
     unit = published_unit("hvb", "framework", name="HVB Lugnet")
     services.send_recommendation(
-        officer, request.pk, unit.offerings.get().pk, None, comment="Passar Quirina väl"
+        actor=officer,
+        request=request.pk,
+        offering=unit.offerings.get().pk,
+        daily_price=None,
+        comment="Passar Quirina väl",
     )
     request.refresh_from_db()
     return request

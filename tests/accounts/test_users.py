@@ -1,11 +1,9 @@
 import pytest
 from django.core.exceptions import ValidationError
-from django.core.management import call_command
-from django.test import override_settings
 
 from spink.accounts import access
 from spink.accounts.access import Capability
-from spink.accounts.models import Municipality, OrgUnit, Role, User
+from spink.accounts.models import Role, User
 from tests.factories import OrgUnitFactory, user_with_role
 
 pytestmark = pytest.mark.django_db
@@ -64,19 +62,3 @@ def test_user_changes_are_recorded_in_history():
     latest, previous = user.history.all()[:2]
     assert (previous.first_name, latest.first_name) == ("Före", "Ändrad")
     assert latest.history_type == "~"
-
-
-def test_seed_demo_is_idempotent_and_has_every_role():
-    with override_settings(DEMO_MODE=True):
-        call_command("seed_demo", verbosity=0)
-        counts = (Municipality.objects.count(), OrgUnit.objects.count(), User.objects.count())
-        call_command("seed_demo", verbosity=0)
-    assert (Municipality.objects.count(), OrgUnit.objects.count(), User.objects.count()) == counts
-    assert set(User.objects.values_list("role", flat=True)) == set(Role.values)
-    assert User.objects.get(username="chef").check_password("spink-demo-2026")
-
-
-def test_seed_demo_without_demo_mode_leaves_no_usable_password():
-    with override_settings(DEMO_MODE=False):
-        call_command("seed_demo", verbosity=0)
-    assert not User.objects.get(username="chef").has_usable_password()

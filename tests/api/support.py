@@ -9,16 +9,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db import transaction
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
-from categories.models import CategoryArea, CategoryPlan, Goal, Kpi, Service, Strategy
+from categories.models import CategoryArea, Service
 from followup import services as followup_services
 from followup.models import MonitoringRun, MonitoringSource, Severity, Signal
 from placements import services as placement_services
 from providers.models import FrameworkAgreement
+from reporting.models import CategoryPlan, Goal, Kpi, Strategy
 from spink.accounts.models import PlacementTeam, Role, User
+from tests.db_support import rolled_back
 from tests.factories import (
     AdministrationFactory,
     MunicipalityFactory,
@@ -82,13 +83,17 @@ def build_world(tokens: dict[str, str] | None = None) -> World:
         service=Service.objects.get(code="hvb").pk,
     )
 
-    draft = placement_services.create_request(worker, **request_fields())
+    draft = placement_services.create_request(actor=worker, **request_fields())
     submitted = submitted_request(worker)
     in_matching = submitted_request(worker)
-    placement_services.take(officer, in_matching.pk)
+    placement_services.take(actor=officer, request=in_matching.pk)
     offering = direct_unit.offerings.get()
     recommendation = placement_services.send_recommendation(
-        officer, in_matching.pk, offering.pk, Decimal("1600.00"), comment="Passar bra."
+        actor=officer,
+        request=in_matching.pk,
+        offering=offering.pk,
+        daily_price=Decimal("1600.00"),
+        comment="Passar bra.",
     )
     world.ids.update(
         draft=draft.pk,
@@ -108,9 +113,9 @@ def build_world(tokens: dict[str, str] | None = None) -> World:
     agreement.services.set(Service.objects.filter(code="hvb"))
     world.ids["agreement"] = agreement.pk
 
-    control = followup_services.start_control(quality, direct_unit.provider)
+    control = followup_services.start_control(actor=quality, provider=direct_unit.provider)
     feedback = followup_services.lodge_feedback(
-        worker, unit=hvb_unit, category="staffing", description="Brister i bemötandet."
+        actor=worker, unit=hvb_unit, category="staffing", description="Brister i bemötandet."
     )
     source = MonitoringSource.objects.create(
         name="Fuzz kreditbevakning", kind="credit", format="json", url="http://127.0.0.1:9/"
@@ -129,7 +134,7 @@ def build_world(tokens: dict[str, str] | None = None) -> World:
         dedup_key="fuzz-credit-1",
     )
     visit = followup_services.plan_site_visit(
-        officer,
+        actor=officer,
         unit=hvb_unit,
         service=Service.objects.get(code="hvb"),
         operating_form=hvb_unit.offerings.get().operating_form,
@@ -137,7 +142,7 @@ def build_world(tokens: dict[str, str] | None = None) -> World:
         planned_for=timezone.localdate() + dt.timedelta(days=14),
     )
     deep_control = followup_services.start_deep_control(
-        quality, unit=hvb_unit, reason="feedback", feedback=feedback
+        actor=quality, unit=hvb_unit, reason="feedback", feedback=feedback
     )
     world.ids.update(
         control=control.pk,
@@ -169,11 +174,5 @@ def rolled_back_world(django_db_blocker, tokens: dict[str, str] | None = None) -
     """The world for a whole test module, in a transaction of its own that is rolled back at
     the end: nothing is committed, nothing need be emptied. Each test's own transaction
     (pytest-django's `db`) nests in it, so each test's changes are rolled back too."""
-    with django_db_blocker.unblock():
-        outer = transaction.atomic()
-        outer.__enter__()
-        try:
-            yield build_world(tokens)
-        finally:
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
+    with rolled_back(django_db_blocker, lambda: build_world(tokens)) as world:
+        yield world

@@ -5,7 +5,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from categories.models import Activity, CategoryArea, CategoryPlan, Goal, Strategy
+from categories.models import CategoryArea
+from reporting.models import Activity, CategoryPlan, Goal, Strategy
 from spink.accounts.models import Role
 from tests.browser.conftest import log_in
 from tests.factories import TEST_PASSWORD, user_with_role

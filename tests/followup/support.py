@@ -46,15 +46,17 @@ def framework_unit(status: str = PublicationStatus.DRAFT, **kwargs) -> Unit:
 
 def completed_control(actor, provider, result: str = CheckResult.PASSED, units=None) -> Control:
     """A control with every check recorded (passed unless told otherwise), still pending."""
-    control = services.start_control(actor, provider, units)
+    control = services.start_control(actor=actor, provider=provider, units=units)
     for check in control.checks.all():
-        services.record_check(actor, control.pk, check.kind, result=result, note="Kontrollerat")
+        services.record_check(
+            actor=actor, control=control.pk, kind=check.kind, result=result, note="Kontrollerat"
+        )
     return control
 
 
 def approved_control(actor, provider, units=None) -> Control:
     control = completed_control(actor, provider, units=units)
-    return services.approve_control(actor, control.pk)
+    return services.approve_control(actor=actor, control=control.pk)
 
 
 def days_ago(days: int) -> dt.datetime:

@@ -102,7 +102,7 @@ def test_the_team_runs_a_control_through_the_api(team):
 
 
 def test_approving_with_an_open_check_answers_400_with_the_rules_code(team):
-    control = services.start_control(team, direct_unit().provider)
+    control = services.start_control(actor=team, provider=direct_unit().provider)
     response = api(team).post(
         f"{CONTROLS}{control.pk}/decide/", {"decision": "approved"}, format="json"
     )
@@ -112,7 +112,7 @@ def test_approving_with_an_open_check_answers_400_with_the_rules_code(team):
 
 
 def test_rejecting_without_a_reason_answers_400_on_the_reason_field(team):
-    control = services.start_control(team, direct_unit().provider)
+    control = services.start_control(actor=team, provider=direct_unit().provider)
     response = api(team).post(
         f"{CONTROLS}{control.pk}/decide/", {"decision": "rejected"}, format="json"
     )
@@ -131,14 +131,14 @@ def test_rejecting_without_a_reason_answers_400_on_the_reason_field(team):
     ],
 )
 def test_bad_check_input_answers_400_with_field_errors(team, kind, payload, field):
-    control = services.start_control(team, direct_unit().provider)
+    control = services.start_control(actor=team, provider=direct_unit().provider)
     response = api(team).post(f"{CONTROLS}{control.pk}/checks/{kind}/", payload, format="json")
     assert response.status_code == 400
     assert field in response.json()
 
 
 def test_bad_evidence_answers_400_on_the_evidence_field(team):
-    control = services.start_control(team, direct_unit().provider)
+    control = services.start_control(actor=team, provider=direct_unit().provider)
     response = api(team).post(
         f"{CONTROLS}{control.pk}/checks/{K.CREDIT}/",
         {"result": "passed", "evidence": pdf_upload("virus.exe", PDF)},
@@ -159,7 +159,7 @@ def test_bad_control_starts_answer_400(team, payload):
     "role", [Role.SOCIAL_WORKER, Role.PLACEMENT_OFFICER, Role.PROCUREMENT, Role.MANAGER]
 )
 def test_controls_are_the_quality_teams_only(team, role):
-    control = services.start_control(team, direct_unit().provider)
+    control = services.start_control(actor=team, provider=direct_unit().provider)
     client = api(user_with_role(role))
     assert client.get(CONTROLS).status_code == 403
     assert client.get(f"{CONTROLS}{control.pk}/").status_code == 403
@@ -180,7 +180,7 @@ def test_anonymous_callers_are_refused():
 
 def test_a_social_worker_lodges_and_sees_only_their_own_feedback(worker, unit):
     colleague = social_worker(OrgUnitFactory(administration=worker.administration))
-    services.lodge_feedback(colleague, unit=unit, category="other", description="Kollegans")
+    services.lodge_feedback(actor=colleague, unit=unit, category="other", description="Kollegans")
     request = submitted_request(worker)
     client = api(worker)
     response = client.post(
@@ -233,7 +233,9 @@ def test_bad_feedback_answers_400_with_field_errors(worker, unit, payload, field
 
 
 def test_the_team_handles_feedback_through_the_api(worker, team, unit):
-    feedback = services.lodge_feedback(worker, unit=unit, category="delivery", description="x")
+    feedback = services.lodge_feedback(
+        actor=worker, unit=unit, category="delivery", description="x"
+    )
     client = api(team)
     assert [f["id"] for f in client.get(FEEDBACK).json()["results"]] == [feedback.pk]
     assert client.post(f"{FEEDBACK}{feedback.pk}/communicate/").json()["status"] == "communicated"
@@ -259,7 +261,9 @@ def test_the_team_handles_feedback_through_the_api(worker, team, unit):
 
 
 def test_a_refused_feedback_step_answers_400_with_the_rules_code(worker, team, unit):
-    feedback = services.lodge_feedback(worker, unit=unit, category="delivery", description="x")
+    feedback = services.lodge_feedback(
+        actor=worker, unit=unit, category="delivery", description="x"
+    )
     response = api(team).post(
         f"{FEEDBACK}{feedback.pk}/close/", {"closing_category": "documented"}, format="json"
     )
@@ -268,13 +272,15 @@ def test_a_refused_feedback_step_answers_400_with_the_rules_code(worker, team, u
 
 
 def test_those_placing_cannot_handle_feedback(worker, unit):
-    feedback = services.lodge_feedback(worker, unit=unit, category="delivery", description="x")
+    feedback = services.lodge_feedback(
+        actor=worker, unit=unit, category="delivery", description="x"
+    )
     assert api(worker).post(f"{FEEDBACK}{feedback.pk}/communicate/").status_code == 403
 
 
 @pytest.mark.parametrize("role", [Role.MANAGER, Role.PROCUREMENT])
 def test_managers_and_procurement_get_no_feedback(worker, unit, role):
-    services.lodge_feedback(worker, unit=unit, category="delivery", description="x")
+    services.lodge_feedback(actor=worker, unit=unit, category="delivery", description="x")
     client = api(user_with_role(role))
     assert client.get(FEEDBACK).status_code == 403
     response = client.post(
@@ -331,7 +337,7 @@ def test_a_site_visit_without_a_date_answers_400_on_the_date(team, unit):
 
 def test_a_recommendation_stop_on_a_framework_unit_answers_400_with_the_registers_code(team):
     framework = published_unit("socialt-boende", "framework")
-    deep_control = services.start_deep_control(team, unit=framework, reason="ivo_finding")
+    deep_control = services.start_deep_control(actor=team, unit=framework, reason="ivo_finding")
     response = api(team).post(
         f"{DEEP}{deep_control.pk}/decide/",
         {"outcome": "recommendation_stop", "reason": "Brister"},
@@ -346,7 +352,7 @@ def test_a_recommendation_stop_on_a_framework_unit_answers_400_with_the_register
     "payload", [{}, {"outcome": "bogus", "reason": "x"}, {"outcome": "paused", "reason": ""}]
 )
 def test_bad_outcomes_answer_400(team, unit, payload):
-    deep_control = services.start_deep_control(team, unit=unit, reason="other")
+    deep_control = services.start_deep_control(actor=team, unit=unit, reason="other")
     assert (
         api(team).post(f"{DEEP}{deep_control.pk}/decide/", payload, format="json").status_code
         == 400
@@ -357,9 +363,11 @@ def test_bad_outcomes_answer_400(team, unit, payload):
 
 def test_procurement_sees_only_proposals_and_decides_them(team):
     framework = published_unit("socialt-boende", "framework")
-    proposal = services.start_deep_control(team, unit=framework, reason="police")
-    services.decide_deep_control(team, proposal.pk, "order_stop_proposed", "Kriminalitet")
-    other = services.start_deep_control(team, unit=framework, reason="other")
+    proposal = services.start_deep_control(actor=team, unit=framework, reason="police")
+    services.decide_deep_control(
+        actor=team, deep_control=proposal.pk, outcome="order_stop_proposed", reason="Kriminalitet"
+    )
+    other = services.start_deep_control(actor=team, unit=framework, reason="other")
     procurement = user_with_role(Role.PROCUREMENT)
     client = api(procurement)
     assert [item["id"] for item in client.get(DEEP).json()["results"]] == [proposal.pk]
@@ -386,8 +394,10 @@ def test_procurement_sees_only_proposals_and_decides_them(team):
 
 def test_the_quality_team_cannot_decide_an_order_stop(team):
     framework = published_unit("socialt-boende", "framework")
-    proposal = services.start_deep_control(team, unit=framework, reason="police")
-    services.decide_deep_control(team, proposal.pk, "order_stop_proposed", "Kriminalitet")
+    proposal = services.start_deep_control(actor=team, unit=framework, reason="police")
+    services.decide_deep_control(
+        actor=team, deep_control=proposal.pk, outcome="order_stop_proposed", reason="Kriminalitet"
+    )
     response = api(team).post(
         f"{DEEP}{proposal.pk}/order-stop/", {"decision": "decided", "reason": "x"}, format="json"
     )
@@ -398,7 +408,7 @@ def test_the_quality_team_cannot_decide_an_order_stop(team):
 
 @pytest.mark.parametrize("role", [Role.MANAGER, Role.SOCIAL_WORKER, Role.PLACEMENT_OFFICER])
 def test_deep_controls_are_closed_to_other_roles(team, unit, role):
-    services.start_deep_control(team, unit=unit, reason="other")
+    services.start_deep_control(actor=team, unit=unit, reason="other")
     client = api(user_with_role(role))
     assert client.get(DEEP).status_code == 403
     assert client.post(DEEP, {"unit": unit.pk, "reason": "other"}).status_code == 403
@@ -467,7 +477,7 @@ def test_the_quality_team_joins_a_visit_and_officers_cannot(team):
     officer = placement_officer(MunicipalityFactory(), team=PlacementTeam.CHILDREN_YOUTH)
     hvb = published_unit("hvb", "framework")
     visit = services.plan_site_visit(
-        officer,
+        actor=officer,
         unit=hvb,
         service=hvb.offerings.get().service,
         operating_form=hvb.offerings.get().operating_form,
@@ -501,10 +511,12 @@ def test_the_lists_need_the_same_number_of_queries_for_few_and_many(team, worker
     def add(count):
         for _ in range(count):
             unit = direct_unit(status=PublicationStatus.PUBLISHED)
-            control = services.start_control(team, unit.provider)
-            services.record_check(team, control.pk, K.CREDIT, result=CheckResult.PASSED)
-            services.lodge_feedback(worker, unit=unit, category="other", description="x")
-            services.start_deep_control(team, unit=unit, reason="other")
+            control = services.start_control(actor=team, provider=unit.provider)
+            services.record_check(
+                actor=team, control=control.pk, kind=K.CREDIT, result=CheckResult.PASSED
+            )
+            services.lodge_feedback(actor=worker, unit=unit, category="other", description="x")
+            services.start_deep_control(actor=team, unit=unit, reason="other")
 
     add(2)
     few = [_list_queries(client, path) for path in (CONTROLS, FEEDBACK, DEEP, VISITS)]

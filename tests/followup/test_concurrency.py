@@ -58,7 +58,7 @@ def twice(client, url: str, data: dict):
 
 
 def test_second_tab_recording_a_check_recorded_meanwhile_is_refused_and_keeps_its_input(team):
-    control = services.start_control(team, direct_unit().provider)
+    control = services.start_control(actor=team, provider=direct_unit().provider)
     kind = control.checks.first().kind
     page = reverse("followup:control-detail", args=[control.pk])
     action = reverse("followup:control-check", args=[control.pk, kind])
@@ -81,7 +81,7 @@ def test_second_tab_recording_a_check_recorded_meanwhile_is_refused_and_keeps_it
 
 
 def test_a_stale_check_recorded_with_htmx_shows_the_refusal_in_the_check(team):
-    control = services.start_control(team, direct_unit().provider)
+    control = services.start_control(actor=team, provider=direct_unit().provider)
     kind = control.checks.first().kind
     page = reverse("followup:control-detail", args=[control.pk])
     action = reverse("followup:control-check", args=[control.pk, kind])
@@ -118,9 +118,9 @@ def test_approve_and_reject_from_two_stale_pages_apply_only_the_first(team):
 def communicated_feedback(team) -> Feedback:
     unit = published_unit(name="Vågen Majorna")
     feedback = services.lodge_feedback(
-        social_worker(), unit=unit, category="documentation", description="Planen saknas."
+        actor=social_worker(), unit=unit, category="documentation", description="Planen saknas."
     )
-    return services.communicate_feedback(team, feedback.pk)
+    return services.communicate_feedback(actor=team, feedback=feedback.pk)
 
 
 def test_closing_feedback_answered_meanwhile_is_refused_and_keeps_the_note(team):
@@ -171,7 +171,7 @@ def test_feedback_form_posted_twice_is_lodged_once():
 def open_deep_control(team, **kwargs) -> DeepControl:
     unit = kwargs.pop("unit", None) or published_unit("socialt-boende", "direct")
     return services.start_deep_control(
-        team, unit=unit, reason=DeepControl.Reason.IVO_FINDING, **kwargs
+        actor=team, unit=unit, reason=DeepControl.Reason.IVO_FINDING, **kwargs
     )
 
 
@@ -212,7 +212,9 @@ def test_two_outcomes_from_stale_pages_apply_only_the_first(team):
 def test_an_order_stop_proposal_decided_meanwhile_is_refused(team):
     procurement = user_with_role(Role.PROCUREMENT)
     deep_control = open_deep_control(team, unit=published_unit("socialt-boende", "framework"))
-    services.decide_deep_control(team, deep_control.pk, O.ORDER_STOP_PROPOSED, "Brister")
+    services.decide_deep_control(
+        actor=team, deep_control=deep_control.pk, outcome=O.ORDER_STOP_PROPOSED, reason="Brister"
+    )
     page = reverse("followup:proposal-detail", args=[deep_control.pk])
     action = reverse("followup:proposal-decide", args=[deep_control.pk])
     (first, first_form), (second, second_form) = two_tabs(procurement, page, action)
@@ -251,7 +253,7 @@ def test_control_start_form_posted_twice_starts_one(team):
 
 def planned_visit(officer) -> SiteVisit:
     return services.plan_site_visit(
-        officer,
+        actor=officer,
         unit=published_unit("hvb", "framework", name="Kompassen Tuve"),
         service=Service.objects.get(code="hvb"),
         operating_form=OperatingForm.objects.get(code="framework"),

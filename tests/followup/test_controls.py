@@ -59,7 +59,9 @@ def swedish(callable_, *args) -> str:
 
 
 def publish(unit: Unit, actor):
-    return register_services.change_status(unit.pk, S.PUBLISHED, actor=actor, reason="Klar")
+    return register_services.change_status(
+        actor=actor, unit=unit.pk, to_status=S.PUBLISHED, reason="Klar"
+    )
 
 
 # --- The checklist ---------------------------------------------------------------------------
@@ -81,7 +83,7 @@ PERMIT = {K.IVO_PERMIT, K.SUPERVISION_REPORTS}
 )
 def test_checklist_follows_the_providers_legal_form(team, legal_form, expected):
     unit = direct_unit(legal_form=legal_form)
-    control = services.start_control(team, unit.provider)
+    control = services.start_control(actor=team, provider=unit.provider)
     assert kinds(control) == expected
     assert set(control.checks.values_list("result", flat=True)) == {CheckResult.OPEN}
 
@@ -101,7 +103,7 @@ def test_ivo_checks_are_added_when_a_unit_offers_permit_requiring_work(
     unit = UnitFactory(provider=provider)
     offering(unit, "socialt-boende", "direct")
     offering(unit, service_code, form_code)
-    control = services.start_control(team, provider)
+    control = services.start_control(actor=team, provider=provider)
     assert kinds(control) == ASSOCIATION | (PERMIT if needs_ivo else set())
 
 
@@ -110,7 +112,7 @@ def test_ivo_checks_look_at_every_unit_of_the_control(team):
     direct_unit(provider=provider)
     hvb = UnitFactory(provider=provider)
     offering(hvb, "hvb", "direct")
-    assert kinds(services.start_control(team, provider)) == COMPANY | PERMIT
+    assert kinds(services.start_control(actor=team, provider=provider)) == COMPANY | PERMIT
 
 
 def test_starting_a_control_moves_draft_and_removed_units_under_control_with_a_logged_reason(
@@ -119,7 +121,7 @@ def test_starting_a_control_moves_draft_and_removed_units_under_control_with_a_l
     draft = direct_unit()
     removed = direct_unit(status=S.REMOVED, provider=draft.provider)
     published = direct_unit(status=S.PUBLISHED, provider=draft.provider)
-    control = services.start_control(team, draft.provider)
+    control = services.start_control(actor=team, provider=draft.provider)
     assert set(control.units.all()) == {draft, removed, published}
     for unit, expected in ((draft, S.UNDER_CONTROL), (removed, S.UNDER_CONTROL)):
         unit.refresh_from_db()
@@ -133,7 +135,7 @@ def test_starting_a_control_moves_draft_and_removed_units_under_control_with_a_l
 def test_a_control_can_cover_chosen_units_only(team):
     first = direct_unit()
     second = direct_unit(provider=first.provider)
-    control = services.start_control(team, first.provider, [first])
+    control = services.start_control(actor=team, provider=first.provider, units=[first])
     assert list(control.units.all()) == [first]
     second.refresh_from_db()
     assert second.status == S.DRAFT
@@ -143,16 +145,16 @@ def test_units_of_another_provider_are_refused(team):
     unit = direct_unit()
     stranger = direct_unit()
     with pytest.raises(ValidationError) as refusal:
-        services.start_control(team, unit.provider, [unit, stranger])
+        services.start_control(actor=team, provider=unit.provider, units=[unit, stranger])
     assert "units" in refusal.value.message_dict
     assert not Control.objects.exists()
 
 
 def test_a_second_control_cannot_start_while_one_is_pending(team):
     unit = direct_unit()
-    services.start_control(team, unit.provider)
+    services.start_control(actor=team, provider=unit.provider)
     with pytest.raises(RuleViolation) as refusal:
-        services.start_control(team, unit.provider)
+        services.start_control(actor=team, provider=unit.provider)
     assert refusal.value.code == "control_in_progress"
     assert Control.objects.count() == 1
 
@@ -160,7 +162,7 @@ def test_a_second_control_cannot_start_while_one_is_pending(team):
 def test_own_operation_is_not_controlled(team):
     unit = direct_unit(legal_form=LegalForm.MUNICIPAL)
     with pytest.raises(RuleViolation) as refusal:
-        services.start_control(team, unit.provider)
+        services.start_control(actor=team, provider=unit.provider)
     assert refusal.value.code == "own_operation"
 
 
@@ -170,19 +172,19 @@ def test_own_operation_is_not_controlled(team):
 def test_only_the_quality_team_runs_controls(role):
     unit = direct_unit()
     with pytest.raises(PermissionDenied):
-        services.start_control(user_with_role(role), unit.provider)
+        services.start_control(actor=user_with_role(role), provider=unit.provider)
 
 
 # --- Recording checks ------------------------------------------------------------------------
 
 
 def test_recording_a_check_keeps_result_note_evidence_who_and_when(team):
-    control = services.start_control(team, direct_unit().provider)
+    control = services.start_control(actor=team, provider=direct_unit().provider)
     before = timezone.now()
     check = services.record_check(
-        team,
-        control.pk,
-        K.CREDIT,
+        actor=team,
+        control=control.pk,
+        kind=K.CREDIT,
         result=CheckResult.REMARK,
         note="  Svag soliditet  ",
         evidence=pdf_upload(),
@@ -210,12 +212,12 @@ def test_recording_a_check_keeps_result_note_evidence_who_and_when(team):
     ],
 )
 def test_evidence_must_be_a_small_pdf_image_or_office_file(team, name, content, message_part):
-    control = services.start_control(team, direct_unit().provider)
+    control = services.start_control(actor=team, provider=direct_unit().provider)
     with translation.override("en"), pytest.raises(ValidationError) as refusal:
         services.record_check(
-            team,
-            control.pk,
-            K.CREDIT,
+            actor=team,
+            control=control.pk,
+            kind=K.CREDIT,
             result=CheckResult.PASSED,
             evidence=pdf_upload(name, content),
         )
@@ -225,7 +227,7 @@ def test_evidence_must_be_a_small_pdf_image_or_office_file(team, name, content, 
 
 
 def test_evidence_of_every_allowed_type_is_accepted(team):
-    control = services.start_control(team, direct_unit().provider)
+    control = services.start_control(actor=team, provider=direct_unit().provider)
     docx = io.BytesIO()
     with zipfile.ZipFile(docx, "w") as archive:  # a real package: a damaged one is refused
         archive.writestr("word/document.xml", "<w:document/>")
@@ -239,23 +241,31 @@ def test_evidence_of_every_allowed_type_is_accepted(team):
         files, [K.CREDIT, K.F_TAX, K.EMPLOYER_REGISTRATION, K.LEGAL_DATABASE_COMPANY], strict=True
     ):
         services.record_check(
-            team, control.pk, kind, result=CheckResult.PASSED, evidence=pdf_upload(name, content)
+            actor=team,
+            control=control.pk,
+            kind=kind,
+            result=CheckResult.PASSED,
+            evidence=pdf_upload(name, content),
         )
     assert control.checks.exclude(evidence="").count() == 4
 
 
 @pytest.mark.parametrize("result", [CheckResult.OPEN, "maybe", ""])
 def test_a_check_needs_a_result(team, result):
-    control = services.start_control(team, direct_unit().provider)
+    control = services.start_control(actor=team, provider=direct_unit().provider)
     with pytest.raises(ValidationError) as refusal:
-        services.record_check(team, control.pk, K.CREDIT, result=result)
+        services.record_check(actor=team, control=control.pk, kind=K.CREDIT, result=result)
     assert "result" in refusal.value.message_dict
 
 
 def test_a_check_not_on_the_checklist_is_refused(team):
-    control = services.start_control(team, direct_unit(legal_form=LegalForm.COMPANY).provider)
+    control = services.start_control(
+        actor=team, provider=direct_unit(legal_form=LegalForm.COMPANY).provider
+    )
     with pytest.raises(ValidationError):
-        services.record_check(team, control.pk, K.TAX_REGISTRATION, result=CheckResult.PASSED)
+        services.record_check(
+            actor=team, control=control.pk, kind=K.TAX_REGISTRATION, result=CheckResult.PASSED
+        )
 
 
 # --- The decision ----------------------------------------------------------------------------
@@ -263,8 +273,8 @@ def test_a_check_not_on_the_checklist_is_refused(team):
 
 def test_a_control_with_every_check_passed_or_remarked_can_be_approved(team):
     control = completed_control(team, direct_unit().provider)
-    services.record_check(team, control.pk, K.CREDIT, result=CheckResult.REMARK)
-    services.approve_control(team, control.pk)
+    services.record_check(actor=team, control=control.pk, kind=K.CREDIT, result=CheckResult.REMARK)
+    services.approve_control(actor=team, control=control.pk)
     control.refresh_from_db()
     assert control.decision == Control.Decision.APPROVED
     assert control.decided_by == team
@@ -272,11 +282,11 @@ def test_a_control_with_every_check_passed_or_remarked_can_be_approved(team):
 
 
 def test_approving_with_an_open_check_is_refused_naming_the_check(team):
-    control = services.start_control(team, direct_unit().provider)
+    control = services.start_control(actor=team, provider=direct_unit().provider)
     for kind in (K.EMPLOYER_REGISTRATION, K.F_TAX, K.LEGAL_DATABASE_COMPANY):
-        services.record_check(team, control.pk, kind, result=CheckResult.PASSED)
+        services.record_check(actor=team, control=control.pk, kind=kind, result=CheckResult.PASSED)
     with translation.override("en"), pytest.raises(RuleViolation) as refusal:
-        services.approve_control(team, control.pk)
+        services.approve_control(actor=team, control=control.pk)
     assert refusal.value.code == "open_checks"
     assert "Credit rating and finances" in str(refusal.value.message)
     control.refresh_from_db()
@@ -286,21 +296,25 @@ def test_approving_with_an_open_check_is_refused_naming_the_check(team):
 def test_approving_with_a_failed_check_is_refused(team):
     control = completed_control(team, direct_unit().provider)
     services.record_check(
-        team, control.pk, K.F_TAX, result=CheckResult.FAILED, note="Saknar F-skatt"
+        actor=team,
+        control=control.pk,
+        kind=K.F_TAX,
+        result=CheckResult.FAILED,
+        note="Saknar F-skatt",
     )
     with translation.override("en"), pytest.raises(RuleViolation) as refusal:
-        services.approve_control(team, control.pk)
+        services.approve_control(actor=team, control=control.pk)
     assert refusal.value.code == "failed_checks"
     assert "F-tax registration" in str(refusal.value.message)
     assert Control.objects.get(pk=control.pk).decision == Control.Decision.PENDING
 
 
 def test_rejecting_needs_a_reason(team):
-    control = services.start_control(team, direct_unit().provider)
+    control = services.start_control(actor=team, provider=direct_unit().provider)
     with pytest.raises(ValidationError) as refusal:
-        services.reject_control(team, control.pk, "  ")
+        services.reject_control(actor=team, control=control.pk, reason="  ")
     assert "reason" in refusal.value.message_dict
-    services.reject_control(team, control.pk, "IVO-brister och svag ekonomi")
+    services.reject_control(actor=team, control=control.pk, reason="IVO-brister och svag ekonomi")
     control.refresh_from_db()
     assert (control.decision, control.decision_reason) == (
         Control.Decision.REJECTED,
@@ -309,13 +323,15 @@ def test_rejecting_needs_a_reason(team):
 
 
 def test_a_decided_control_cannot_be_changed(team):
-    control = services.start_control(team, direct_unit().provider)
-    services.reject_control(team, control.pk, "Saknar godkänd föreståndare")
+    control = services.start_control(actor=team, provider=direct_unit().provider)
+    services.reject_control(actor=team, control=control.pk, reason="Saknar godkänd föreståndare")
     with pytest.raises(RuleViolation) as refusal:
-        services.record_check(team, control.pk, K.CREDIT, result=CheckResult.PASSED)
+        services.record_check(
+            actor=team, control=control.pk, kind=K.CREDIT, result=CheckResult.PASSED
+        )
     assert refusal.value.code == "control_decided"
     with pytest.raises(RuleViolation):
-        services.approve_control(team, control.pk)
+        services.approve_control(actor=team, control=control.pk)
 
 
 # --- Publication -----------------------------------------------------------------------------
@@ -340,8 +356,8 @@ def test_a_direct_unit_cannot_be_published_while_the_control_is_pending(team):
 
 def test_a_rejected_control_keeps_the_direct_unit_unpublished(team):
     unit = direct_unit()
-    control = services.start_control(team, unit.provider)
-    services.reject_control(team, control.pk, "Anmärkning från revision")
+    control = services.start_control(actor=team, provider=unit.provider)
+    services.reject_control(actor=team, control=control.pk, reason="Anmärkning från revision")
     with pytest.raises(RuleViolation) as refusal:
         publish(unit, team)
     assert refusal.value.code == "control_rejected"
@@ -360,8 +376,10 @@ def test_an_approved_control_lets_the_direct_unit_be_published(team):
 def test_the_latest_decision_counts(team):
     unit = direct_unit()
     approved_control(team, unit.provider)
-    later = services.start_control(team, unit.provider)
-    services.reject_control(team, later.pk, "Ny kreditupplysning visar skulder")
+    later = services.start_control(actor=team, provider=unit.provider)
+    services.reject_control(
+        actor=team, control=later.pk, reason="Ny kreditupplysning visar skulder"
+    )
     with pytest.raises(RuleViolation) as refusal:
         publish(unit, team)
     assert refusal.value.code == "control_rejected"
@@ -382,8 +400,8 @@ def test_the_publication_check_is_registered_with_the_register():
 
 def test_the_register_page_shows_why_publishing_is_refused(client, team):
     unit = direct_unit()
-    control = services.start_control(team, unit.provider)
-    services.reject_control(team, control.pk, "Brister vid IVO-tillsyn")
+    control = services.start_control(actor=team, provider=unit.provider)
+    services.reject_control(actor=team, control=control.pk, reason="Brister vid IVO-tillsyn")
     expected = swedish(rules.check_unit_publishable, unit, timezone.localdate())
     client.force_login(team)
     response = client.post(
@@ -413,12 +431,12 @@ def test_statistics_count_controlled_and_not_approved_per_half_year_with_reasons
     for when, rejection in outcomes:
         provider = direct_unit().provider
         if rejection:
-            control = services.start_control(team, provider)
-            services.reject_control(team, control.pk, rejection)
+            control = services.start_control(actor=team, provider=provider)
+            services.reject_control(actor=team, control=control.pk, reason=rejection)
         else:
             control = approved_control(team, provider)
         decided_on(control, when)
-    services.start_control(team, direct_unit().provider)  # pending: not counted
+    services.start_control(actor=team, provider=direct_unit().provider)  # pending: not counted
 
     first, second = selectors.control_statistics(2024)
     assert (first.controlled, first.approved, first.not_approved) == (1, 1, 0)
@@ -461,7 +479,7 @@ def test_the_team_starts_a_control_from_the_page_and_sees_the_checklist(client, 
 
 def test_a_refused_start_is_shown_on_the_form(client, team):
     unit = direct_unit()
-    services.start_control(team, unit.provider)
+    services.start_control(actor=team, provider=unit.provider)
     response = page(
         client, team, "control-create", method="post", data={"provider": unit.provider.pk}
     )
@@ -471,7 +489,7 @@ def test_a_refused_start_is_shown_on_the_form(client, team):
 
 
 def test_recording_a_check_on_the_page_with_evidence(client, team):
-    control = services.start_control(team, direct_unit().provider)
+    control = services.start_control(actor=team, provider=direct_unit().provider)
     response = page(
         client,
         team,
@@ -498,7 +516,7 @@ def test_recording_a_check_on_the_page_with_evidence(client, team):
 
 
 def test_recording_a_check_with_htmx_returns_just_the_check(client, team):
-    control = services.start_control(team, direct_unit().provider)
+    control = services.start_control(actor=team, provider=direct_unit().provider)
     client.force_login(team)
     response = client.post(
         reverse("followup:control-check", args=[control.pk, K.F_TAX]),
@@ -512,7 +530,7 @@ def test_recording_a_check_with_htmx_returns_just_the_check(client, team):
 
 
 def test_a_bad_evidence_file_is_shown_on_the_check_form(client, team):
-    control = services.start_control(team, direct_unit().provider)
+    control = services.start_control(actor=team, provider=direct_unit().provider)
     response = page(
         client,
         team,
@@ -531,8 +549,8 @@ def test_a_bad_evidence_file_is_shown_on_the_check_form(client, team):
 
 
 def test_approving_with_open_checks_on_the_page_shows_the_rules_message(client, team):
-    control = services.start_control(team, direct_unit().provider)
-    expected = swedish(rules.check_approvable, control, list(control.checks.all()))
+    control = services.start_control(actor=team, provider=direct_unit().provider)
+    expected = swedish(rules.CONTROL.check_state, "approve", control)
     response = page(
         client,
         team,
@@ -548,7 +566,7 @@ def test_approving_with_open_checks_on_the_page_shows_the_rules_message(client, 
 
 
 def test_rejecting_on_the_page_records_the_reason(client, team):
-    control = services.start_control(team, direct_unit().provider)
+    control = services.start_control(actor=team, provider=direct_unit().provider)
     response = page(
         client,
         team,
@@ -566,7 +584,7 @@ def test_rejecting_on_the_page_records_the_reason(client, team):
     "role", [Role.SOCIAL_WORKER, Role.PLACEMENT_OFFICER, Role.PROCUREMENT, Role.MANAGER]
 )
 def test_other_roles_cannot_open_or_change_controls(client, team, role):
-    control = services.start_control(team, direct_unit().provider)
+    control = services.start_control(actor=team, provider=direct_unit().provider)
     user = user_with_role(role)
     assert page(client, user, "control-list").status_code == 403
     assert page(client, user, "control-detail", control.pk).status_code == 403
@@ -592,8 +610,10 @@ def test_the_control_list_runs_a_fixed_number_of_queries(
     client, team, django_assert_num_queries, count
 ):
     for _ in range(count):
-        control = services.start_control(team, direct_unit().provider)
-        services.record_check(team, control.pk, K.CREDIT, result=CheckResult.FAILED)
+        control = services.start_control(actor=team, provider=direct_unit().provider)
+        services.record_check(
+            actor=team, control=control.pk, kind=K.CREDIT, result=CheckResult.FAILED
+        )
     client.force_login(team)
     # session + user, count + page, statistics.
     with django_assert_num_queries(5):
@@ -602,8 +622,8 @@ def test_the_control_list_runs_a_fixed_number_of_queries(
 
 
 def test_the_control_list_shows_the_statistics(client, team):
-    control = services.start_control(team, direct_unit().provider)
-    services.reject_control(team, control.pk, "Saknar godkänd föreståndare")
+    control = services.start_control(actor=team, provider=direct_unit().provider)
+    services.reject_control(actor=team, control=control.pk, reason="Saknar godkänd föreståndare")
     response = page(client, team, "control-list")
     assert "Saknar godkänd föreståndare" in body(response)
 

@@ -58,7 +58,7 @@ def credit_signal(unit, **kwargs) -> Signal:
 
 def start(team, unit, **kwargs) -> DeepControl:
     kwargs.setdefault("reason", DeepControl.Reason.IVO_FINDING)
-    return services.start_deep_control(team, unit=unit, **kwargs)
+    return services.start_deep_control(actor=team, unit=unit, **kwargs)
 
 
 def swedish_refusal(callable_, *args) -> str:
@@ -72,7 +72,7 @@ def swedish_refusal(callable_, *args) -> str:
 
 def test_a_deep_control_from_a_signal_takes_its_unit_and_marks_it_being_handled(team, direct):
     signal = credit_signal(direct)
-    deep_control = services.start_deep_control(team, signal=signal)
+    deep_control = services.start_deep_control(actor=team, signal=signal)
     assert (deep_control.unit, deep_control.reason, deep_control.signal) == (
         direct,
         DeepControl.Reason.SIGNAL,
@@ -85,9 +85,9 @@ def test_a_deep_control_from_a_signal_takes_its_unit_and_marks_it_being_handled(
 
 def test_a_deep_control_from_a_feedback_takes_its_unit(team, direct):
     feedback = services.lodge_feedback(
-        social_worker(), unit=direct, category="safety", description="Hot mot boende"
+        actor=social_worker(), unit=direct, category="safety", description="Hot mot boende"
     )
-    deep_control = services.start_deep_control(team, feedback=feedback)
+    deep_control = services.start_deep_control(actor=team, feedback=feedback)
     assert (deep_control.unit, deep_control.reason, deep_control.feedback) == (
         direct,
         DeepControl.Reason.FEEDBACK,
@@ -97,10 +97,10 @@ def test_a_deep_control_from_a_feedback_takes_its_unit(team, direct):
 
 def test_a_manual_deep_control_needs_a_unit_and_a_reason(team, direct):
     with pytest.raises(ValidationError) as refusal:
-        services.start_deep_control(team, reason=DeepControl.Reason.POLICE)
+        services.start_deep_control(actor=team, reason=DeepControl.Reason.POLICE)
     assert "unit" in refusal.value.message_dict
     with pytest.raises(ValidationError) as refusal:
-        services.start_deep_control(team, unit=direct)
+        services.start_deep_control(actor=team, unit=direct)
     assert "reason" in refusal.value.message_dict
     assert start(team, direct, reason=DeepControl.Reason.POLICE).reason == "police"
 
@@ -109,7 +109,7 @@ def test_a_signal_about_one_provider_cannot_control_another_providers_unit(team,
     signal = credit_signal(direct)
     other = published_unit()
     with pytest.raises(ValidationError) as refusal:
-        services.start_deep_control(team, signal=signal, unit=other)
+        services.start_deep_control(actor=team, signal=signal, unit=other)
     assert "unit" in refusal.value.message_dict
 
 
@@ -140,7 +140,9 @@ def test_only_the_quality_team_runs_deep_controls(direct, role):
 
 def test_no_action_leaves_the_register_alone(team, direct):
     deep_control = start(team, direct)
-    services.decide_deep_control(team, deep_control.pk, O.NO_ACTION, "Inga brister")
+    services.decide_deep_control(
+        actor=team, deep_control=deep_control.pk, outcome=O.NO_ACTION, reason="Inga brister"
+    )
     direct.refresh_from_db()
     assert direct.status == S.PUBLISHED
     assert not UnitEvent.objects.filter(unit=direct).exists()
@@ -149,7 +151,12 @@ def test_no_action_leaves_the_register_alone(team, direct):
 @pytest.mark.parametrize(("outcome", "status"), [(O.PAUSED, S.PAUSED), (O.REMOVED, S.REMOVED)])
 def test_pausing_or_removing_changes_the_status_through_the_register(team, direct, outcome, status):
     deep_control = start(team, direct)
-    services.decide_deep_control(team, deep_control.pk, outcome, "Brister i personlig lämplighet")
+    services.decide_deep_control(
+        actor=team,
+        deep_control=deep_control.pk,
+        outcome=outcome,
+        reason="Brister i personlig lämplighet",
+    )
     direct.refresh_from_db()
     assert direct.status == status
     event = UnitEvent.objects.get(unit=direct)
@@ -165,7 +172,12 @@ def test_pausing_or_removing_changes_the_status_through_the_register(team, direc
 
 def test_a_recommendation_stop_is_set_on_a_direct_procurement_unit(team, direct):
     deep_control = start(team, direct)
-    services.decide_deep_control(team, deep_control.pk, O.RECOMMENDATION_STOP, "Allvarliga brister")
+    services.decide_deep_control(
+        actor=team,
+        deep_control=deep_control.pk,
+        outcome=O.RECOMMENDATION_STOP,
+        reason="Allvarliga brister",
+    )
     direct.refresh_from_db()
     assert direct.recommendation_stop
     assert UnitEvent.objects.get(unit=direct).kind == UnitEvent.Kind.RECOMMENDATION_STOP
@@ -177,7 +189,12 @@ def test_a_recommendation_stop_on_a_framework_unit_is_refused_with_the_registers
     deep_control = start(team, framework)
     expected = swedish_refusal(register_rules.check_recommendation_stop, framework, True)
     with translation.override("sv"), pytest.raises(RuleViolation) as refusal:
-        services.decide_deep_control(team, deep_control.pk, O.RECOMMENDATION_STOP, "Brister")
+        services.decide_deep_control(
+            actor=team,
+            deep_control=deep_control.pk,
+            outcome=O.RECOMMENDATION_STOP,
+            reason="Brister",
+        )
     assert str(refusal.value.message) == expected
     framework.refresh_from_db()
     assert not framework.recommendation_stop
@@ -190,14 +207,21 @@ def test_pausing_a_unit_the_workflow_cannot_pause_is_refused_and_nothing_is_deci
     draft.save()
     deep_control = start(team, draft)
     with pytest.raises(RuleViolation) as refusal:
-        services.decide_deep_control(team, deep_control.pk, O.PAUSED, "Brister")
+        services.decide_deep_control(
+            actor=team, deep_control=deep_control.pk, outcome=O.PAUSED, reason="Brister"
+        )
     assert refusal.value.code == "illegal_transition"
     assert DeepControl.objects.get(pk=deep_control.pk).outcome == ""
 
 
 def test_an_order_stop_is_proposed_for_a_framework_unit_without_changing_it(team, framework):
     deep_control = start(team, framework)
-    services.decide_deep_control(team, deep_control.pk, O.ORDER_STOP_PROPOSED, "IVO-tillsyn pågår")
+    services.decide_deep_control(
+        actor=team,
+        deep_control=deep_control.pk,
+        outcome=O.ORDER_STOP_PROPOSED,
+        reason="IVO-tillsyn pågår",
+    )
     framework.refresh_from_db()
     assert not framework.order_stop
     deep_control.refresh_from_db()
@@ -208,7 +232,12 @@ def test_an_order_stop_cannot_be_proposed_for_a_direct_procurement_unit(team, di
     deep_control = start(team, direct)
     expected = swedish_refusal(register_rules.check_order_stop, direct, True)
     with translation.override("sv"), pytest.raises(RuleViolation) as refusal:
-        services.decide_deep_control(team, deep_control.pk, O.ORDER_STOP_PROPOSED, "Brister")
+        services.decide_deep_control(
+            actor=team,
+            deep_control=deep_control.pk,
+            outcome=O.ORDER_STOP_PROPOSED,
+            reason="Brister",
+        )
     assert str(refusal.value.message) == expected
 
 
@@ -216,21 +245,27 @@ def test_an_order_stop_cannot_be_proposed_for_a_direct_procurement_unit(team, di
 def test_an_outcome_needs_a_valid_choice_and_a_reason(team, direct, outcome, reason):
     deep_control = start(team, direct)
     with pytest.raises(ValidationError):
-        services.decide_deep_control(team, deep_control.pk, outcome, reason)
+        services.decide_deep_control(
+            actor=team, deep_control=deep_control.pk, outcome=outcome, reason=reason
+        )
     direct.refresh_from_db()
     assert direct.status == S.PUBLISHED
 
 
 def test_a_decided_deep_control_cannot_be_changed(team, direct):
     deep_control = start(team, direct)
-    services.decide_deep_control(team, deep_control.pk, O.NO_ACTION, "Inga brister")
+    services.decide_deep_control(
+        actor=team, deep_control=deep_control.pk, outcome=O.NO_ACTION, reason="Inga brister"
+    )
     with pytest.raises(RuleViolation) as refusal:
-        services.decide_deep_control(team, deep_control.pk, O.PAUSED, "Ändrat mig")
+        services.decide_deep_control(
+            actor=team, deep_control=deep_control.pk, outcome=O.PAUSED, reason="Ändrat mig"
+        )
     assert refusal.value.code == "deep_control_decided"
     with pytest.raises(RuleViolation):
         services.update_deep_control(
-            team,
-            deep_control.pk,
+            actor=team,
+            deep_control=deep_control.pk,
             reason_details="",
             checks_done="Mer",
             site_visit_done=False,
@@ -246,7 +281,10 @@ def test_a_decided_deep_control_cannot_be_changed(team, direct):
 def proposal(team, framework) -> DeepControl:
     deep_control = start(team, framework)
     return services.decide_deep_control(
-        team, deep_control.pk, O.ORDER_STOP_PROPOSED, "Kriminalitet hos anställda"
+        actor=team,
+        deep_control=deep_control.pk,
+        outcome=O.ORDER_STOP_PROPOSED,
+        reason="Kriminalitet hos anställda",
     )
 
 
@@ -254,7 +292,7 @@ def test_procurement_decides_the_proposed_order_stop_through_the_register(
     procurement, proposal, framework
 ):
     services.decide_order_stop_proposal(
-        procurement, proposal.pk, decide=True, reason="Beslut enligt förslag"
+        actor=procurement, deep_control=proposal.pk, decide=True, reason="Beslut enligt förslag"
     )
     framework.refresh_from_db()
     assert framework.order_stop
@@ -269,10 +307,12 @@ def test_procurement_decides_the_proposed_order_stop_through_the_register(
 
 def test_procurement_declines_a_proposal_with_a_reason(procurement, proposal, framework):
     with pytest.raises(ValidationError) as refusal:
-        services.decide_order_stop_proposal(procurement, proposal.pk, decide=False, reason="")
+        services.decide_order_stop_proposal(
+            actor=procurement, deep_control=proposal.pk, decide=False, reason=""
+        )
     assert "reason" in refusal.value.message_dict
     services.decide_order_stop_proposal(
-        procurement, proposal.pk, decide=False, reason="Egen utredning"
+        actor=procurement, deep_control=proposal.pk, decide=False, reason="Egen utredning"
     )
     framework.refresh_from_db()
     assert not framework.order_stop
@@ -284,9 +324,13 @@ def test_procurement_declines_a_proposal_with_a_reason(procurement, proposal, fr
 
 
 def test_a_proposal_is_decided_only_once(procurement, proposal):
-    services.decide_order_stop_proposal(procurement, proposal.pk, decide=False, reason="Nej")
+    services.decide_order_stop_proposal(
+        actor=procurement, deep_control=proposal.pk, decide=False, reason="Nej"
+    )
     with pytest.raises(RuleViolation) as refusal:
-        services.decide_order_stop_proposal(procurement, proposal.pk, decide=True, reason="Ja")
+        services.decide_order_stop_proposal(
+            actor=procurement, deep_control=proposal.pk, decide=True, reason="Ja"
+        )
     assert refusal.value.code == "proposal_decided"
 
 
@@ -294,7 +338,7 @@ def test_a_proposal_is_decided_only_once(procurement, proposal):
 def test_only_procurement_decides_an_order_stop(proposal, framework, role):
     with pytest.raises(PermissionDenied):
         services.decide_order_stop_proposal(
-            user_with_role(role), proposal.pk, decide=True, reason="x"
+            actor=user_with_role(role), deep_control=proposal.pk, decide=True, reason="x"
         )
     framework.refresh_from_db()
     assert not framework.order_stop
@@ -305,7 +349,9 @@ def test_a_deep_control_without_a_proposal_cannot_be_decided_by_procurement(
 ):
     deep_control = start(team, framework)
     with pytest.raises(RuleViolation) as refusal:
-        services.decide_order_stop_proposal(procurement, deep_control.pk, decide=True, reason="x")
+        services.decide_order_stop_proposal(
+            actor=procurement, deep_control=deep_control.pk, decide=True, reason="x"
+        )
     assert refusal.value.code == "no_order_stop_proposal"
 
 
@@ -355,7 +401,7 @@ def test_a_refused_outcome_shows_the_registers_message_on_the_page(client, team,
 
 def test_the_feedback_page_offers_a_deep_control_from_the_feedback(client, team, direct):
     feedback = services.lodge_feedback(
-        social_worker(), unit=direct, category="safety", description="Hot"
+        actor=social_worker(), unit=direct, category="safety", description="Hot"
     )
     client.force_login(team)
     response = client.get(url("feedback-detail", feedback.pk))
@@ -418,8 +464,13 @@ def test_the_deep_control_and_proposal_lists_run_a_fixed_number_of_queries(
     for _ in range(count):
         unit = published_unit("socialt-boende", "framework")
         signal = credit_signal(unit)
-        deep_control = services.start_deep_control(team, signal=signal)
-        services.decide_deep_control(team, deep_control.pk, O.ORDER_STOP_PROPOSED, "Förslag")
+        deep_control = services.start_deep_control(actor=team, signal=signal)
+        services.decide_deep_control(
+            actor=team,
+            deep_control=deep_control.pk,
+            outcome=O.ORDER_STOP_PROPOSED,
+            reason="Förslag",
+        )
     client.force_login(team)
     with django_assert_num_queries(4):  # session, user, count, page
         response = client.get(url("deep-control-list"))
@@ -432,9 +483,11 @@ def test_the_deep_control_and_proposal_lists_run_a_fixed_number_of_queries(
 
 def test_feedback_closed_as_led_to_deep_control_keeps_its_link(team, direct):
     feedback = services.lodge_feedback(
-        social_worker(), unit=direct, category="delivery", description="Stöd uteblev"
+        actor=social_worker(), unit=direct, category="delivery", description="Stöd uteblev"
     )
-    deep_control = services.start_deep_control(team, feedback=feedback)
-    services.communicate_feedback(team, feedback.pk)
-    services.close_feedback(team, feedback.pk, Feedback.Closing.DEEP_CONTROL)
+    deep_control = services.start_deep_control(actor=team, feedback=feedback)
+    services.communicate_feedback(actor=team, feedback=feedback.pk)
+    services.close_feedback(
+        actor=team, feedback=feedback.pk, closing_category=Feedback.Closing.DEEP_CONTROL
+    )
     assert list(Feedback.objects.get(pk=feedback.pk).deep_controls.all()) == [deep_control]

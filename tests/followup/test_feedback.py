@@ -50,7 +50,7 @@ def unit():
 
 def lodge(actor, unit, category=DOC, **kwargs) -> Feedback:
     kwargs.setdefault("description", "Genomförandeplanen saknas sedan två månader.")
-    return services.lodge_feedback(actor, unit=unit, category=category, **kwargs)
+    return services.lodge_feedback(actor=actor, unit=unit, category=category, **kwargs)
 
 
 def backdate(feedback: Feedback, when: dt.datetime) -> None:
@@ -110,9 +110,16 @@ def test_feedback_needs_a_category_and_a_description(worker, unit, category, des
 
 def test_the_full_workflow_received_communicated_answered_closed(worker, team, unit):
     feedback = lodge(worker, unit)
-    services.communicate_feedback(team, feedback.pk)
-    services.record_provider_answer(team, feedback.pk, "Planen är nu upprättad.")
-    services.close_feedback(team, feedback.pk, Feedback.Closing.DOCUMENTED, "Svar framfört")
+    services.communicate_feedback(actor=team, feedback=feedback.pk)
+    services.record_provider_answer(
+        actor=team, feedback=feedback.pk, answer="Planen är nu upprättad."
+    )
+    services.close_feedback(
+        actor=team,
+        feedback=feedback.pk,
+        closing_category=Feedback.Closing.DOCUMENTED,
+        note="Svar framfört",
+    )
     feedback.refresh_from_db()
     assert feedback.status == F.CLOSED
     assert feedback.communicated_at and feedback.closed_at
@@ -128,8 +135,10 @@ def test_the_full_workflow_received_communicated_answered_closed(worker, team, u
 
 def test_feedback_can_be_closed_straight_after_it_was_communicated(worker, team, unit):
     feedback = lodge(worker, unit)
-    services.communicate_feedback(team, feedback.pk)
-    services.close_feedback(team, feedback.pk, Feedback.Closing.UNFOUNDED)
+    services.communicate_feedback(actor=team, feedback=feedback.pk)
+    services.close_feedback(
+        actor=team, feedback=feedback.pk, closing_category=Feedback.Closing.UNFOUNDED
+    )
     assert Feedback.objects.get(pk=feedback.pk).status == F.CLOSED
 
 
@@ -145,10 +154,12 @@ REFUSED = [
 
 def step(team, feedback, name):
     if name == "communicate":
-        return services.communicate_feedback(team, feedback.pk)
+        return services.communicate_feedback(actor=team, feedback=feedback.pk)
     if name == "answer":
-        return services.record_provider_answer(team, feedback.pk, "Svar")
-    return services.close_feedback(team, feedback.pk, Feedback.Closing.DOCUMENTED)
+        return services.record_provider_answer(actor=team, feedback=feedback.pk, answer="Svar")
+    return services.close_feedback(
+        actor=team, feedback=feedback.pk, closing_category=Feedback.Closing.DOCUMENTED
+    )
 
 
 @pytest.mark.parametrize(("before", "attempt", "message_part"), REFUSED)
@@ -168,12 +179,12 @@ def test_refused_transitions_say_why_and_change_nothing(
 
 def test_answer_and_closing_category_are_required(worker, team, unit):
     feedback = lodge(worker, unit)
-    services.communicate_feedback(team, feedback.pk)
+    services.communicate_feedback(actor=team, feedback=feedback.pk)
     with pytest.raises(ValidationError) as refusal:
-        services.record_provider_answer(team, feedback.pk, "  ")
+        services.record_provider_answer(actor=team, feedback=feedback.pk, answer="  ")
     assert "provider_answer" in refusal.value.message_dict
     with pytest.raises(ValidationError) as refusal:
-        services.close_feedback(team, feedback.pk, "whatever")
+        services.close_feedback(actor=team, feedback=feedback.pk, closing_category="whatever")
     assert "closing_category" in refusal.value.message_dict
 
 
@@ -181,7 +192,7 @@ def test_answer_and_closing_category_are_required(worker, team, unit):
 def test_only_the_quality_team_handles_feedback(worker, unit, role):
     feedback = lodge(worker, unit)
     with pytest.raises(PermissionDenied):
-        services.communicate_feedback(user_with_role(role), feedback.pk)
+        services.communicate_feedback(actor=user_with_role(role), feedback=feedback.pk)
 
 
 # --- Repeated feedback raises a signal -------------------------------------------------------
@@ -217,8 +228,8 @@ def test_more_feedback_in_the_same_window_does_not_raise_a_second_signal(worker,
 def test_running_the_pattern_rule_again_is_idempotent(worker, unit):
     feedbacks = [lodge(worker, unit) for _ in range(3)]
     first = pattern_signals().get()
-    assert services.detect_feedback_pattern(feedbacks[-1]) == first
-    assert services.detect_feedback_pattern(feedbacks[-1]) == first
+    assert services.detect_feedback_pattern(feedback=feedbacks[-1]) == first
+    assert services.detect_feedback_pattern(feedback=feedbacks[-1]) == first
     assert pattern_signals().count() == 1
 
 
@@ -252,7 +263,7 @@ def test_a_new_window_after_the_old_cluster_raises_a_new_signal(worker, unit):
     for index, feedback in enumerate(old):
         backdate(feedback, days_ago(500 - index))
     Signal.objects.all().delete()  # as if the old cluster had raised its signal back then
-    services.detect_feedback_pattern(old[-1])
+    services.detect_feedback_pattern(feedback=old[-1])
     assert pattern_signals().count() == 1
     for _ in range(3):
         lodge(worker, unit)
@@ -361,7 +372,7 @@ def test_the_team_communicates_and_closes_on_the_page(client, worker, team, unit
 def test_closing_received_feedback_on_the_page_shows_the_rules_message(client, worker, team, unit):
     feedback = lodge(worker, unit)
     with translation.override("sv"), pytest.raises(RuleViolation) as refusal:
-        rules.check_feedback_transition(feedback, F.CLOSED)
+        rules.FEEDBACK.check_state("close", feedback)
     with translation.override("sv"):
         expected = escape(str(refusal.value.message))
     client.force_login(team)

@@ -467,13 +467,13 @@ def test_a_stopped_unit_raises_a_review_of_its_group_and_of_providers_sharing_it
     team = user_with_role(Role.QUALITY_CONTROL)
 
     if change in ("paused", "removed"):
-        register.change_status(unit.pk, change, actor=team, reason="Tillsyn")
+        register.change_status(actor=team, unit=unit.pk, to_status=change, reason="Tillsyn")
     elif change == "recommendation_stop":
-        register.set_recommendation_stop(unit.pk, True, actor=team, reason="Brister")
+        register.set_recommendation_stop(actor=team, unit=unit.pk, stop=True, reason="Brister")
     else:
         offering(unit, "hvb", "framework")
         procurement = user_with_role(Role.PROCUREMENT)
-        register.set_order_stop(unit.pk, True, actor=procurement, reason="Avtalsbrott")
+        register.set_order_stop(actor=procurement, unit=unit.pk, stop=True, reason="Avtalsbrott")
 
     assert review_providers() == {ekbacken["sister"].pk, ekbacken["board_peer"].pk}
     review = Signal.objects.get(provider=ekbacken["sister"])
@@ -489,11 +489,17 @@ def test_changes_that_do_not_stop_a_unit_raise_no_review():
     ekbacken = support.ekbacken_register()
     team = user_with_role(Role.QUALITY_CONTROL)
     draft = UnitFactory(provider=ekbacken["provider"], name="Ekbacken Nya")
-    register.set_recommendation_stop(ekbacken["unit"].pk, True, actor=team, reason="Brister")
+    register.set_recommendation_stop(
+        actor=team, unit=ekbacken["unit"].pk, stop=True, reason="Brister"
+    )
     Signal.objects.filter(kind=Signal.Kind.GROUP_REVIEW).delete()
 
-    register.set_recommendation_stop(ekbacken["unit"].pk, False, actor=team, reason="Åtgärdat")
-    register.change_status(draft.pk, "under_control", actor=team, reason="Ny kontroll")
+    register.set_recommendation_stop(
+        actor=team, unit=ekbacken["unit"].pk, stop=False, reason="Åtgärdat"
+    )
+    register.change_status(
+        actor=team, unit=draft.pk, to_status="under_control", reason="Ny kontroll"
+    )
 
     assert review_providers() == set()
 
@@ -502,7 +508,9 @@ def test_changes_that_do_not_stop_a_unit_raise_no_review():
 def test_reviews_are_made_once_per_change_and_related_provider():
     ekbacken = support.ekbacken_register()
     team = user_with_role(Role.QUALITY_CONTROL)
-    event = register.change_status(ekbacken["unit"].pk, "paused", actor=team, reason="Tillsyn")
+    event = register.change_status(
+        actor=team, unit=ekbacken["unit"].pk, to_status="paused", reason="Tillsyn"
+    )
 
     group_review.create_reviews(ekbacken["unit"], event)
 

@@ -54,7 +54,7 @@ def register():
     generate_register(60, progress=lambda message: None)
     team = User.objects.get(username="kvalitet")
     provider = Provider.objects.order_by("pk").first()
-    return services.start_control(team, provider, units=[])
+    return services.start_control(actor=team, provider=provider, units=[])
 
 
 def _last_pks() -> dict:
@@ -168,7 +168,7 @@ def test_signals_feedback_and_deep_controls_are_consistent(register):
     for signal in signals.filter(kind=Signal.Kind.FEEDBACK_PATTERN):
         ids = [int(pk) for pk in re.findall(r"(\d+), \d{4}-\d{2}-\d{2}", signal.details)]
         assert len(ids) >= rules.pattern_threshold()
-        assert services.detect_feedback_pattern(Feedback.objects.get(pk=ids[-1])) == signal
+        assert services.detect_feedback_pattern(feedback=Feedback.objects.get(pk=ids[-1])) == signal
 
     feedback = _new(Feedback, before)
     assert set(feedback.values_list("category", flat=True)) == set(FeedbackCategory.values)

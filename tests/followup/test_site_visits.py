@@ -51,7 +51,7 @@ def form(code: str) -> OperatingForm:
 def plan(actor, unit, team=CHILDREN, service_code="hvb", form_code="framework", **kwargs):
     kwargs.setdefault("planned_for", TODAY() + dt.timedelta(days=7))
     return services.plan_site_visit(
-        actor,
+        actor=actor,
         unit=unit,
         service=service(service_code),
         operating_form=form(form_code),
@@ -64,7 +64,7 @@ def record(actor, visit, **kwargs):
     kwargs.setdefault("visited_on", TODAY())
     kwargs.setdefault("answers", [{"question": "Målgrupp?", "answer": "Flickor 13–17"}])
     kwargs.setdefault("assessment", SiteVisit.Assessment.APPROPRIATE)
-    return services.record_site_visit(actor, visit.pk, **kwargs)
+    return services.record_site_visit(actor=actor, visit=visit.pk, **kwargs)
 
 
 # --- Planning and recording ------------------------------------------------------------------
@@ -141,7 +141,7 @@ def test_the_quality_team_records_only_visits_it_joined(officer, team, hvb):
     with pytest.raises(RuleViolation) as refusal:
         record(team, visit)
     assert refusal.value.code == "not_joined"
-    services.join_site_visit(team, visit.pk)
+    services.join_site_visit(actor=team, visit=visit.pk)
     record(team, visit, assessment=SiteVisit.Assessment.NOT_APPROPRIATE)
     visit.refresh_from_db()
     assert (visit.joint_with_quality_team, visit.assessment) == (True, "not_appropriate")
@@ -150,14 +150,16 @@ def test_the_quality_team_records_only_visits_it_joined(officer, team, hvb):
 def test_only_the_quality_team_joins(officer, hvb):
     visit = plan(officer, hvb)
     with pytest.raises(PermissionDenied):
-        services.join_site_visit(officer, visit.pk)
+        services.join_site_visit(actor=officer, visit=visit.pk)
 
 
 # --- Question templates ----------------------------------------------------------------------
 
 
 def test_a_template_keeps_its_questions_and_drops_blank_lines(team):
-    services.save_question_template(team, service("hvb"), ["Målgrupp?", " ", "Metoder? "])
+    services.save_question_template(
+        actor=team, service=service("hvb"), questions=["Målgrupp?", " ", "Metoder? "]
+    )
     template = QuestionTemplate.objects.get(service__code="hvb")
     assert template.questions == ["Målgrupp?", "Metoder?"]
     assert template.history.first().history_user == team
@@ -165,15 +167,17 @@ def test_a_template_keeps_its_questions_and_drops_blank_lines(team):
 
 def test_only_the_quality_team_edits_templates(officer):
     with pytest.raises(PermissionDenied):
-        services.save_question_template(officer, service("hvb"), ["Fråga?"])
+        services.save_question_template(actor=officer, service=service("hvb"), questions=["Fråga?"])
 
 
 def test_a_visits_questions_come_from_its_services_template_until_answered(team, officer, hvb):
-    services.save_question_template(team, service("hvb"), ["Målgrupp?", "Skola?"])
+    services.save_question_template(
+        actor=team, service=service("hvb"), questions=["Målgrupp?", "Skola?"]
+    )
     visit = plan(officer, hvb)
     assert selectors.visit_questions(visit) == ["Målgrupp?", "Skola?"]
     record(officer, visit, answers=[{"question": "Målgrupp?", "answer": "13–17"}])
-    services.save_question_template(team, service("hvb"), ["Ny fråga?"])
+    services.save_question_template(actor=team, service=service("hvb"), questions=["Ny fråga?"])
     visit.refresh_from_db()
     assert selectors.visit_questions(visit) == ["Målgrupp?"]
 
@@ -223,7 +227,9 @@ def body(response) -> str:
 
 
 def test_an_officer_plans_and_records_a_visit_on_the_pages(client, team, officer, hvb):
-    services.save_question_template(team, service("hvb"), ["Vilken målgrupp tar ni emot?"])
+    services.save_question_template(
+        actor=team, service=service("hvb"), questions=["Vilken målgrupp tar ni emot?"]
+    )
     client.force_login(officer)
     form_page = client.get(url("site-visit-create"), {"unit": hvb.pk})
     assert form_page.status_code == 200

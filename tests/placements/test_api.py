@@ -12,7 +12,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from categories.models import Service
-from placements import services
+from placements import rules, services
 from placements.models import PersonDataAccess, PlacementRequest, Recommendation, RequestStatus
 from spink.accounts.models import PlacementTeam, Role
 from tests.factories import (
@@ -118,8 +118,10 @@ def hvb_unit():
 def recommended(worker, officer, hvb_unit):
     """A request in the recommended state: taken by `officer`, recommending HVB Fyren."""
     request = submitted_request(worker)
-    services.take(officer, request.pk)
-    services.send_recommendation(officer, request.pk, hvb_unit.offerings.get().pk, None)
+    services.take(actor=officer, request=request.pk)
+    services.send_recommendation(
+        actor=officer, request=request.pk, offering=hvb_unit.offerings.get().pk, daily_price=None
+    )
     return request
 
 
@@ -205,7 +207,7 @@ def test_list_shows_only_requests_in_scope(region, worker, officer):
 
 
 def test_draft_is_not_found_for_anyone_but_its_author(worker, colleague, officer):
-    draft = services.create_request(worker, **request_fields())
+    draft = services.create_request(actor=worker, **request_fields())
     assert call(worker, "get", url(draft)).status_code == 200
     for user in (colleague, officer):
         assert call(user, "get", url(draft)).status_code == 404
@@ -356,7 +358,7 @@ def test_withdraw_no_provider_found_and_none_chosen_close_the_request(
     response = call(worker, "post", url(withdrawn, "withdraw/"), {"reason": "Flyttar hem"})
     assert response.json()["status"] == R.WITHDRAWN
     not_found = submitted_request(worker)
-    services.take(officer, not_found.pk)
+    services.take(actor=officer, request=not_found.pk)
     response = call(officer, "post", url(not_found, "no-provider-found/"), {"reason": "Fullt"})
     assert response.json()["status"] == R.NOT_PLACED
     response = call(
@@ -419,7 +421,7 @@ def framework_prices():
 
 def test_flagged_price_is_refused_until_the_officer_accepts_it(framework_prices, worker, officer):
     request = submitted_request(worker)
-    services.take(officer, request.pk)
+    services.take(actor=officer, request=request.pk)
     direct = published_unit("hvb", "direct", name="Dyr direkt").offerings.get()
     body = {"offering": direct.pk, "daily_price": "9000.00"}
     refused = call(officer, "post", url(request, "recommendations/"), body)
@@ -452,6 +454,20 @@ def test_matches_are_for_placement_officers_only_and_rank_own_operation_first(
     assert call(manager, "get", url(request, "matches/")).status_code == 403
 
 
+def test_matches_of_a_closed_request_are_hidden_as_on_the_page(worker, officer, hvb_unit):
+    """The API asks the page's rule (rules.shows_matching): once the request is closed, its
+    matches are shown to nobody, also to the officer who handled it."""
+    request = submitted_request(worker)
+    services.take(actor=officer, request=request.pk)
+    assert call(officer, "get", url(request, "matches/")).status_code == 200
+    services.record_no_provider_found(actor=officer, request=request.pk, reason="Inget ledigt")
+    assert not rules.shows_matching(officer, PlacementRequest.objects.get(pk=request.pk))
+    response = call(officer, "get", url(request, "matches/"))
+    assert response.status_code == 400
+    assert response.json()["code"] == "not_matching"
+    assert "HVB Fyren" not in response.content.decode()
+
+
 # --- Protected identity ---------------------------------------------------------------------------
 
 
@@ -459,7 +475,7 @@ def test_matches_are_for_placement_officers_only_and_rank_own_operation_first(
 def protected(worker, officer):
     """A submitted, protected request taken by `officer`."""
     request = submitted_request(worker, protected_identity=True, **SECRET_PERSON)
-    services.take(officer, request.pk)
+    services.take(actor=officer, request=request.pk)
     return request
 
 
@@ -629,7 +645,7 @@ def test_malformed_body_is_a_400_or_415(worker, body, content_type):
 
 
 def test_invalid_draft_update_is_a_400_and_changes_nothing(worker):
-    draft = services.create_request(worker, **request_fields())
+    draft = services.create_request(actor=worker, **request_fields())
     response = call(worker, "patch", url(draft), {"person_identity_number": "20120315-2383"})
     assert response.status_code == 400
     assert "person_identity_number" in response.json()
@@ -658,7 +674,7 @@ def test_invalid_draft_update_is_a_400_and_changes_nothing(worker):
 )
 def test_invalid_recommendation_input_is_a_400_field_error(worker, officer, hvb_unit, body, field):
     request = submitted_request(worker)
-    services.take(officer, request.pk)
+    services.take(actor=officer, request=request.pk)
     if body.get("offering") == "OFFERING":
         body = {**body, "offering": hvb_unit.offerings.get().pk}
     response = call(officer, "post", url(request, "recommendations/"), body)
@@ -747,10 +763,10 @@ def test_filters_narrow_the_list(region, worker, officer):
     hvb = submitted_request(worker)
     acute = submitted_request(worker, urgency="acute")
     adults = services.create_request(
-        worker, **request_fields(service=Service.objects.get(code="socialt-boende"))
+        actor=worker, **request_fields(service=Service.objects.get(code="socialt-boende"))
     )
-    services.submit(worker, adults.pk)
-    draft = services.create_request(worker, **request_fields())
+    services.submit(actor=worker, request=adults.pk)
+    draft = services.create_request(actor=worker, **request_fields())
     PlacementRequest.objects.filter(pk=hvb.pk).update(submitted_at="2026-01-10T10:00Z")
 
     def ids(query):
@@ -775,7 +791,7 @@ def test_queue_filter_lists_the_officers_open_requests_acute_first_then_oldest(
     planned_new = submitted_request(worker)
     acute = submitted_request(worker, urgency="acute")
     closed = submitted_request(worker)
-    services.withdraw(worker, closed.pk, "Dubblett")
+    services.withdraw(actor=worker, request=closed.pk, reason="Dubblett")
     adults = placement_officer(region["gothenburg"], team=PlacementTeam.ADULTS)
     response = call(officer, "get", f"{url()}?queue=1")
     assert [row["id"] for row in response.json()["results"]] == [
@@ -806,7 +822,7 @@ def test_list_makes_the_same_few_queries_for_3_or_20_requests(
     def add(count):
         for number in range(count):
             request = submitted_request(worker, protected_identity=number % 2 == 0)
-            services.take(officer, request.pk)
+            services.take(actor=officer, request=request.pk)
 
     add(3)
     few, count = _list_queries(officer, query)
@@ -848,7 +864,7 @@ def test_openapi_schema_has_the_placement_request_endpoints(worker):
 
 def test_recommendation_price_and_date_round_trip(worker, officer, hvb_unit):
     request = submitted_request(worker, wanted_start=dt.date(2027, 1, 15))
-    services.take(officer, request.pk)
+    services.take(actor=officer, request=request.pk)
     offering = hvb_unit.offerings.get()
     response = call(
         officer,
@@ -871,7 +887,7 @@ def test_matches_of_a_protected_request_are_only_for_the_assigned_officer(client
     colleague = placement_officer(worker.municipality, team=PlacementTeam.CHILDREN_YOUTH)
     from placements import services
 
-    services.take(assigned, request.pk)
+    services.take(actor=assigned, request=request.pk)
     client.force_login(colleague)
     assert client.get(f"/api/v1/placement-requests/{request.pk}/matches/").status_code == 403
     client.force_login(assigned)

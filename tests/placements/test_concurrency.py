@@ -24,7 +24,7 @@ def worker():
 
 @pytest.fixture
 def draft(worker):
-    return services.create_request(worker, **request_fields())
+    return services.create_request(actor=worker, **request_fields())
 
 
 def _logged_in(user) -> APIClient:
@@ -66,12 +66,14 @@ def test_second_tab_saving_a_draft_changed_since_it_opened_is_refused_and_keeps_
 
 
 def test_a_draft_edit_records_which_fields_changed_but_not_their_values(worker, draft):
-    services.update_draft(worker, draft.pk, language="arabiska", needs="Ny text om behoven")
+    services.update_draft(
+        actor=worker, request=draft.pk, language="arabiska", needs="Ny text om behoven"
+    )
     event = draft.timeline.filter(kind=K.UPDATED).get()
     assert sorted(event.data["fields"]) == ["language", "needs"]
     assert "arabiska" not in str(event.data) and "Ny text" not in event.text
     # Saving the same values again changes nothing and records nothing.
-    services.update_draft(worker, draft.pk, language="arabiska")
+    services.update_draft(actor=worker, request=draft.pk, language="arabiska")
     assert draft.timeline.filter(kind=K.UPDATED).count() == 1
 
 

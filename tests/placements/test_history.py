@@ -25,9 +25,11 @@ def _history_values(request: PlacementRequest) -> str:
 
 def test_history_of_a_protected_request_never_holds_the_person():
     worker = social_worker()
-    request = services.create_request(worker, **request_fields(protected_identity=True, **SECRET))
-    services.update_draft(worker, request.pk, needs="Nya uppgifter om Hemlighild")
-    services.submit(worker, request.pk)
+    request = services.create_request(
+        actor=worker, **request_fields(protected_identity=True, **SECRET)
+    )
+    services.update_draft(actor=worker, request=request.pk, needs="Nya uppgifter om Hemlighild")
+    services.submit(actor=worker, request=request.pk)
     assert request.history.count() >= 3
     recorded = _history_values(request)
     assert [value for value in [*SECRET.values(), "Hemlighild", "20"] if value in recorded] == []
@@ -36,8 +38,8 @@ def test_history_of_a_protected_request_never_holds_the_person():
 
 def test_history_of_an_ordinary_request_records_each_version():
     worker = social_worker()
-    request = services.create_request(worker, **request_fields(language="arabiska"))
-    services.update_draft(worker, request.pk, language="somaliska")
+    request = services.create_request(actor=worker, **request_fields(language="arabiska"))
+    services.update_draft(actor=worker, request=request.pk, language="somaliska")
     languages = list(request.history.order_by("history_date").values_list("language", flat=True))
     assert languages[0] == "arabiska" and languages[-1] == "somaliska"
 
@@ -45,10 +47,16 @@ def test_history_of_an_ordinary_request_records_each_version():
 def test_recommendations_have_a_change_history():
     worker = social_worker()
     officer = placement_officer(worker.municipality)
-    request = services.submit(worker, services.create_request(worker, **request_fields()).pk)
-    services.take(officer, request.pk)
+    request = services.submit(
+        actor=worker, request=services.create_request(actor=worker, **request_fields()).pk
+    )
+    services.take(actor=officer, request=request.pk)
     unit = published_unit("hvb", "framework")
     recommendation = services.send_recommendation(
-        officer, request.pk, unit.offerings.get().pk, None, comment="Bra skola nära"
+        actor=officer,
+        request=request.pk,
+        offering=unit.offerings.get().pk,
+        daily_price=None,
+        comment="Bra skola nära",
     )
     assert recommendation.history.filter(history_type="+").count() == 1

@@ -196,16 +196,22 @@ def test_framework_prices_are_never_flagged(framework_prices):
 def test_flagged_price_needs_the_officers_confirmation(framework_prices):
     worker = social_worker()
     officer = placement_officer(worker.municipality, team=PlacementTeam.CHILDREN_YOUTH)
-    request = services.create_request(worker, **request_fields())
-    services.submit(worker, request.pk)
-    services.take(officer, request.pk)
+    request = services.create_request(actor=worker, **request_fields())
+    services.submit(actor=worker, request=request.pk)
+    services.take(actor=officer, request=request.pk)
     direct = published_unit("hvb", "direct", name="Dyr direkt").offerings.get()
     with pytest.raises(RuleViolation) as excinfo:
-        services.send_recommendation(officer, request.pk, direct.pk, Decimal("9000"))
+        services.send_recommendation(
+            actor=officer, request=request.pk, offering=direct.pk, daily_price=Decimal("9000")
+        )
     assert excinfo.value.code == "price_flagged"
     assert not request.recommendations.exists()
     recommendation = services.send_recommendation(
-        officer, request.pk, direct.pk, Decimal("9000"), accept_price_flag=True
+        actor=officer,
+        request=request.pk,
+        offering=direct.pk,
+        daily_price=Decimal("9000"),
+        accept_price_flag=True,
     )
     assert recommendation.price_flagged
 
@@ -216,10 +222,12 @@ def test_direct_procurement_recommendation_needs_a_price(framework_prices):
     worker = social_worker()
     officer = placement_officer(worker.municipality, team=PlacementTeam.CHILDREN_YOUTH)
     request = submitted_request(worker)
-    services.take(officer, request.pk)
+    services.take(actor=officer, request=request.pk)
     direct = published_unit("hvb", "direct").offerings.get()
     with pytest.raises(ValidationError) as excinfo:
-        services.send_recommendation(officer, request.pk, direct.pk, None)
+        services.send_recommendation(
+            actor=officer, request=request.pk, offering=direct.pk, daily_price=None
+        )
     assert "daily_price" in excinfo.value.message_dict
 
 

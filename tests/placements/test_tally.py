@@ -67,10 +67,10 @@ def officer(worker):
 
 
 def test_drafts_are_not_counted_and_submission_is(worker):
-    draft = services.create_request(worker, **request_fields())
+    draft = services.create_request(actor=worker, **request_fields())
     assert tallies() == {}
 
-    services.submit(worker, draft.pk)
+    services.submit(actor=worker, request=draft.pk)
 
     assert sum(tallies().values()) == 1
     assert tallies() == counted_from_requests()
@@ -80,11 +80,18 @@ def test_tallies_follow_the_whole_workflow_and_the_chosen_operating_form(worker,
     unit = published_unit("hvb", "framework", name="HVB Fyren", price=Decimal("4200"))
     placed, withdrawn, not_placed = (submitted_request(worker) for _ in range(3))
     for request in (placed, not_placed):
-        services.take(officer, request.pk)
-    recommendation = services.send_recommendation(officer, placed.pk, unit.offerings.get().pk, None)
-    services.report_choice(worker, placed.pk, recommendation.pk, dt.date(2026, 12, 3))
-    services.withdraw(worker, withdrawn.pk, "Löst på annat sätt.")
-    services.record_no_provider_found(officer, not_placed.pk, "Inget ledigt.")
+        services.take(actor=officer, request=request.pk)
+    recommendation = services.send_recommendation(
+        actor=officer, request=placed.pk, offering=unit.offerings.get().pk, daily_price=None
+    )
+    services.report_choice(
+        actor=worker,
+        request=placed.pk,
+        recommendation=recommendation.pk,
+        start_date=dt.date(2026, 12, 3),
+    )
+    services.withdraw(actor=worker, request=withdrawn.pk, reason="Löst på annat sätt.")
+    services.record_no_provider_found(actor=officer, request=not_placed.pk, reason="Inget ledigt.")
 
     counted = tallies()
     assert counted == counted_from_requests()

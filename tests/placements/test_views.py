@@ -105,13 +105,15 @@ def recommend_url(request, unit) -> str:
 
 def in_matching(worker, officer, **overrides):
     request = submitted_request(worker, **overrides)
-    services.take(officer, request.pk)
+    services.take(actor=officer, request=request.pk)
     return request
 
 
 def recommended(worker, officer, unit, **overrides):
     request = in_matching(worker, officer, **overrides)
-    services.send_recommendation(officer, request.pk, unit.offerings.get().pk, None)
+    services.send_recommendation(
+        actor=officer, request=request.pk, offering=unit.offerings.get().pk, daily_price=None
+    )
     return request
 
 
@@ -146,7 +148,7 @@ def test_request_list_widens_to_the_unit_and_to_the_administration_where_allowed
     unit_mate = social_worker(worker.org_unit)
     unit_mates = submitted_request(unit_mate)
     colleagues = submitted_request(colleague)
-    colleagues_draft = services.create_request(colleague, **request_fields())
+    colleagues_draft = services.create_request(actor=colleague, **request_fields())
     client = as_user(client, worker)
     url = reverse("placements:request-list")
     text = html(client.get(url, {"scope": "org_unit"}))
@@ -324,7 +326,9 @@ def test_recommend_and_deviation_urls_of_another_municipality_answer_404(
     client, worker, officer, hvb_unit
 ):
     request = in_matching(worker, officer)
-    deviation = services.lodge_deviation(worker, request.pk, "Långsamt svar")
+    deviation = services.lodge_deviation(
+        actor=worker, request=request.pk, description="Långsamt svar"
+    )
     stranger = placement_officer(MunicipalityFactory(), team=PlacementTeam.CHILDREN_YOUTH)
     client = as_user(client, stranger)
     assert client.post(recommend_url(request, hvb_unit), {}).status_code == 404
@@ -335,7 +339,7 @@ def test_recommend_and_deviation_urls_of_another_municipality_answer_404(
 
 
 def test_a_draft_is_visible_only_to_its_author(client, worker, colleague, officer):
-    draft = services.create_request(worker, **request_fields())
+    draft = services.create_request(actor=worker, **request_fields())
     assert as_user(client, worker).get(detail_url(draft)).status_code == 200
     assert as_user(client, colleague).get(detail_url(draft)).status_code == 404
     assert as_user(client, officer).get(detail_url(draft)).status_code == 404
@@ -367,7 +371,7 @@ def test_a_social_worker_cannot_take_or_recommend(client, worker, officer, hvb_u
     response = client.post(reverse("placements:request-take", args=[request.pk]))
     assert response.status_code == 403
     assert "placeringshandläggare" in html(response)
-    services.take(officer, request.pk)
+    services.take(actor=officer, request=request.pk)
     response = client.post(recommend_url(request, hvb_unit), {})
     assert response.status_code == 403
     assert not Recommendation.objects.exists()
@@ -403,7 +407,7 @@ def test_a_colleague_cannot_edit_anothers_draft_even_when_submitted(client, work
 
 def test_acting_on_a_closed_request_shows_the_rules_message(client, worker):
     request = submitted_request(worker)
-    services.withdraw(worker, request.pk, "Fel insats")
+    services.withdraw(actor=worker, request=request.pk, reason="Fel insats")
     response = as_user(client, worker).post(
         reverse("placements:request-withdraw", args=[request.pk]), {"withdraw-reason": "Igen"}
     )
@@ -839,7 +843,9 @@ def test_timeline_shows_every_event_with_who_and_text(client, worker, officer, h
         {"message-text": "Finns skolgång på plats?"},
     )
     assert response.status_code == 302
-    services.send_recommendation(officer, request.pk, hvb_unit.offerings.get().pk, None)
+    services.send_recommendation(
+        actor=officer, request=request.pk, offering=hvb_unit.offerings.get().pk, daily_price=None
+    )
     text = html(client.get(detail_url(request)))
     timeline = text[text.index('id="timeline-heading"') :]
     for label in ("Skapad", "Inskickad", "Tilldelad", "Meddelande", "Rekommendation skickad"):
@@ -885,14 +891,14 @@ def test_recommending_a_unit_that_does_not_match_shows_the_services_message(
 
 
 def test_the_draft_form_shows_the_person_and_logs_the_read(client, worker):
-    draft = services.create_request(worker, **request_fields())
+    draft = services.create_request(actor=worker, **request_fields())
     response = as_user(client, worker).get(reverse("placements:request-edit", args=[draft.pk]))
     assert "20120315-2382" in html(response)
     assert PersonDataAccess.objects.filter(user=worker, request=draft).count() == 1
 
 
 def test_no_deviation_can_be_lodged_on_a_draft(client, worker):
-    draft = services.create_request(worker, **request_fields())
+    draft = services.create_request(actor=worker, **request_fields())
     client = as_user(client, worker)
     url = reverse("placements:deviation-lodge", args=[draft.pk])
     assert url not in html(client.get(detail_url(draft)))

@@ -44,7 +44,11 @@ def hvb_unit():
 
 def recommend(officer, request, unit, price=None, **kwargs):
     return services.send_recommendation(
-        officer, request.pk, unit.offerings.get().pk, price, **kwargs
+        actor=officer,
+        request=request.pk,
+        offering=unit.offerings.get().pk,
+        daily_price=price,
+        **kwargs,
     )
 
 
@@ -53,7 +57,7 @@ def kinds(request):
 
 
 def test_create_derives_person_data_and_team(worker):
-    request = services.create_request(worker, **request_fields())
+    request = services.create_request(actor=worker, **request_fields())
     assert request.status == R.DRAFT
     assert request.reference == f"PF-{request.created_at:%Y}-{request.pk:06d}"
     assert request.person_birth_date == dt.date(2012, 3, 15)
@@ -65,22 +69,29 @@ def test_create_derives_person_data_and_team(worker):
 
 def test_invalid_identity_number_is_a_field_error_and_saves_nothing(worker):
     with pytest.raises(ValidationError) as excinfo:
-        services.create_request(worker, **request_fields(person_identity_number="20120315-2383"))
+        services.create_request(
+            actor=worker, **request_fields(person_identity_number="20120315-2383")
+        )
     assert "person_identity_number" in excinfo.value.message_dict
     assert not PlacementRequest.objects.exists()
 
 
 def test_only_social_workers_create_requests(officer):
     with pytest.raises(PermissionDenied):
-        services.create_request(officer, **request_fields())
+        services.create_request(actor=officer, **request_fields())
 
 
 def test_whole_journey_is_on_the_timeline(worker, officer, hvb_unit):
     request = submitted_request(worker)
-    services.take(officer, request.pk)
-    services.post_message(officer, request.pk, "Finns skolgång på plats?")
+    services.take(actor=officer, request=request.pk)
+    services.post_message(actor=officer, request=request.pk, text="Finns skolgång på plats?")
     recommendation = recommend(officer, request, hvb_unit, comment="Bra matchning")
-    services.report_choice(worker, request.pk, recommendation.pk, dt.date(2026, 12, 3))
+    services.report_choice(
+        actor=worker,
+        request=request.pk,
+        recommendation=recommendation.pk,
+        start_date=dt.date(2026, 12, 3),
+    )
     request.refresh_from_db()
     assert request.status == R.PLACED
     assert request.chosen_recommendation == recommendation
@@ -98,7 +109,7 @@ def test_whole_journey_is_on_the_timeline(worker, officer, hvb_unit):
 
 def test_recommendation_price_defaults_to_the_units_current_price(worker, officer, hvb_unit):
     request = submitted_request(worker)
-    services.take(officer, request.pk)
+    services.take(actor=officer, request=request.pk)
     assert recommend(officer, request, hvb_unit).daily_price == Decimal("4200")
 
 
@@ -111,7 +122,7 @@ def test_recommendation_notifies_the_social_worker_without_person_data(
     app.conf.task_always_eager = True
     try:
         request = submitted_request(worker, protected_identity=True)
-        services.take(officer, request.pk)
+        services.take(actor=officer, request=request.pk)
         with django_capture_on_commit_callbacks(execute=True):
             recommend(officer, request, hvb_unit)
     finally:
@@ -140,17 +151,23 @@ def test_recommendation_notifies_the_social_worker_without_person_data(
 def test_illegal_transitions_are_refused_with_a_message(
     worker, officer, hvb_unit, action, setup_status
 ):
-    request = services.create_request(worker, **request_fields())
+    request = services.create_request(actor=worker, **request_fields())
     PlacementRequest.objects.filter(pk=request.pk).update(
         status=setup_status, submitted_at="2026-11-01T10:00Z", assigned_officer=officer
     )
     calls = {
-        "submit": lambda: services.submit(worker, request.pk),
-        "take": lambda: services.take(officer, request.pk),
+        "submit": lambda: services.submit(actor=worker, request=request.pk),
+        "take": lambda: services.take(actor=officer, request=request.pk),
         "recommend": lambda: recommend(officer, request, hvb_unit),
-        "choose": lambda: services.report_choice(worker, request.pk, 0, dt.date(2026, 12, 1)),
-        "withdraw": lambda: services.withdraw(worker, request.pk, "Ändrat behov"),
-        "no_provider_found": lambda: services.record_no_provider_found(officer, request.pk, "x"),
+        "choose": lambda: services.report_choice(
+            actor=worker, request=request.pk, recommendation=0, start_date=dt.date(2026, 12, 1)
+        ),
+        "withdraw": lambda: services.withdraw(
+            actor=worker, request=request.pk, reason="Ändrat behov"
+        ),
+        "no_provider_found": lambda: services.record_no_provider_found(
+            actor=officer, request=request.pk, reason="x"
+        ),
     }
     with pytest.raises(RuleViolation) as excinfo:
         calls[action]()
@@ -162,7 +179,7 @@ def test_officer_of_another_team_cannot_take_the_request(worker):
     request = submitted_request(worker)
     adults = placement_officer(worker.municipality, team=PlacementTeam.ADULTS)
     with pytest.raises(RuleViolation) as excinfo:
-        services.take(adults, request.pk)
+        services.take(actor=adults, request=request.pk)
     assert excinfo.value.code == "not_allowed"
 
 
@@ -170,12 +187,12 @@ def test_officer_of_another_municipality_cannot_take_the_request(worker):
     request = submitted_request(worker)
     other = placement_officer(OrgUnitFactory().administration.municipality)
     with pytest.raises(RuleViolation):
-        services.take(other, request.pk)
+        services.take(actor=other, request=request.pk)
 
 
 def test_only_the_assigned_officer_recommends(worker, officer, hvb_unit):
     request = submitted_request(worker)
-    services.take(officer, request.pk)
+    services.take(actor=officer, request=request.pk)
     colleague = placement_officer(worker.municipality)
     with pytest.raises(RuleViolation) as excinfo:
         recommend(colleague, request, hvb_unit)
@@ -186,14 +203,14 @@ def test_social_worker_of_another_administration_cannot_withdraw(worker):
     request = submitted_request(worker)
     other = social_worker()
     with pytest.raises(RuleViolation):
-        services.withdraw(other, request.pk, "x")
+        services.withdraw(actor=other, request=request.pk, reason="x")
 
 
 def test_withdraw_needs_a_reason_and_closes_the_request(worker):
     request = submitted_request(worker)
     with pytest.raises(ValidationError):
-        services.withdraw(worker, request.pk, " ")
-    services.withdraw(worker, request.pk, "Barnet flyttar hem")
+        services.withdraw(actor=worker, request=request.pk, reason=" ")
+    services.withdraw(actor=worker, request=request.pk, reason="Barnet flyttar hem")
     request.refresh_from_db()
     assert request.status == R.WITHDRAWN
     assert request.timeline.last().text == "Barnet flyttar hem"
@@ -201,41 +218,48 @@ def test_withdraw_needs_a_reason_and_closes_the_request(worker):
 
 def test_no_provider_found_closes_as_not_placed(worker, officer):
     request = submitted_request(worker)
-    services.take(officer, request.pk)
-    services.record_no_provider_found(officer, request.pk, "Inga lediga platser")
+    services.take(actor=officer, request=request.pk)
+    services.record_no_provider_found(
+        actor=officer, request=request.pk, reason="Inga lediga platser"
+    )
     assert PlacementRequest.objects.get(pk=request.pk).status == R.NOT_PLACED
 
 
 def test_none_chosen_closes_as_not_placed(worker, officer, hvb_unit):
     request = submitted_request(worker)
-    services.take(officer, request.pk)
+    services.take(actor=officer, request=request.pk)
     recommend(officer, request, hvb_unit)
-    services.report_none_chosen(worker, request.pk, "Familjen tackade nej")
+    services.report_none_chosen(actor=worker, request=request.pk, reason="Familjen tackade nej")
     assert PlacementRequest.objects.get(pk=request.pk).status == R.NOT_PLACED
 
 
 def test_choice_must_be_one_of_the_requests_recommendations(worker, officer, hvb_unit):
     request = submitted_request(worker)
-    services.take(officer, request.pk)
+    services.take(actor=officer, request=request.pk)
     recommend(officer, request, hvb_unit)
     other_request = submitted_request(worker)
-    services.take(officer, other_request.pk)
+    services.take(actor=officer, request=other_request.pk)
     other = recommend(officer, other_request, hvb_unit)
     with pytest.raises(ValidationError):
-        services.report_choice(worker, request.pk, other.pk, dt.date(2026, 12, 1))
+        services.report_choice(
+            actor=worker,
+            request=request.pk,
+            recommendation=other.pk,
+            start_date=dt.date(2026, 12, 1),
+        )
 
 
 def test_unit_that_does_not_match_cannot_be_recommended(worker, officer):
     adults_unit = published_unit("socialt-boende", "framework")
     request = submitted_request(worker)
-    services.take(officer, request.pk)
+    services.take(actor=officer, request=request.pk)
     with pytest.raises(ValidationError) as excinfo:
         recommend(officer, request, adults_unit)
     assert "offering" in excinfo.value.message_dict
 
 
 def test_timeline_events_cannot_be_edited_or_deleted(worker):
-    request = services.create_request(worker, **request_fields())
+    request = services.create_request(actor=worker, **request_fields())
     event = request.timeline.get()
     with pytest.raises(ValidationError):
         event.save()
@@ -252,22 +276,30 @@ def test_timeline_events_cannot_be_edited_or_deleted(worker):
 
 def test_deviation_is_lodged_handled_and_closed_on_the_timeline(worker, officer):
     request = submitted_request(worker)
-    deviation = services.lodge_deviation(worker, request.pk, "Svar dröjde fem dagar")
+    deviation = services.lodge_deviation(
+        actor=worker, request=request.pk, description="Svar dröjde fem dagar"
+    )
     with pytest.raises(RuleViolation):
-        services.handle_deviation(worker, deviation.pk, "x")
-    services.handle_deviation(officer, deviation.pk, "Utreds av teamledare")
-    services.close_deviation(officer, deviation.pk, "Rutin för akuta ärenden ändrad")
+        services.handle_deviation(actor=worker, deviation=deviation.pk, note="x")
+    services.handle_deviation(actor=officer, deviation=deviation.pk, note="Utreds av teamledare")
+    services.close_deviation(
+        actor=officer, deviation=deviation.pk, note="Rutin för akuta ärenden ändrad"
+    )
     deviation.refresh_from_db()
     assert deviation.status == "closed"
     assert kinds(request)[-3:] == ["deviation", "deviation_handled", "deviation_closed"]
     with pytest.raises(RuleViolation):
-        services.close_deviation(officer, deviation.pk, "again")
+        services.close_deviation(actor=officer, deviation=deviation.pk, note="again")
 
 
 def test_manager_cannot_lodge_a_deviation(worker):
     request = submitted_request(worker)
     with pytest.raises(RuleViolation):
-        services.lodge_deviation(user_with_role(Role.MANAGER, worker.municipality), request.pk, "x")
+        services.lodge_deviation(
+            actor=user_with_role(Role.MANAGER, worker.municipality),
+            request=request.pk,
+            description="x",
+        )
 
 
 @pytest.mark.django_db(transaction=True)
@@ -281,7 +313,7 @@ def test_two_officers_taking_the_same_request_at_once_cannot_both_succeed():
     def take(officer):
         try:
             barrier.wait(timeout=10)
-            services.take(officer, request.pk)
+            services.take(actor=officer, request=request.pk)
             outcomes[officer.pk] = "taken"
         except RuleViolation as refusal:
             outcomes[officer.pk] = refusal.code

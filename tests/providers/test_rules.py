@@ -27,7 +27,9 @@ def procurement():
 
 
 def move(unit, to_status, actor, reason="Kontroll genomförd"):
-    return services.change_status(unit.pk, to_status, actor=actor, reason=reason, on=TODAY)
+    return services.change_status(
+        actor=actor, unit=unit.pk, to_status=to_status, reason=reason, on=TODAY
+    )
 
 
 # --- Workflow ----------------------------------------------------------------------------------
@@ -148,12 +150,70 @@ def test_own_operation_needs_no_permit(quality):
     assert Unit.objects.get(pk=unit.pk).status == S.PUBLISHED
 
 
+def test_the_workflow_table_is_the_publication_graph():
+    """Which status may follow which is declared once, in rules.UNIT_WORKFLOW."""
+    graph = rules.UNIT_WORKFLOW.transitions()
+    assert {(a, b) for a, targets in graph.items() for b in targets if a != b} == set(ALLOWED)
+    for from_status, to_status in ALLOWED:
+        unit = Unit(status=from_status)
+        assert to_status in rules.allowed_transitions(unit)
+        action = rules.status_action(unit, to_status)
+        assert rules.UNIT_WORKFLOW.target(action, unit) == to_status
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"status": S.PUBLISHED},
+        {"recommendation_stop": True},
+        {"order_stop": True},
+        {"status_changed_at": None},
+        {"provider": None},
+        {"no_such_field": 1},
+        {"places": 12, "status": S.PUBLISHED},
+    ],
+)
+def test_update_unit_cannot_write_status_stops_or_unknown_fields(quality, fields):
+    unit = UnitFactory(status=S.DRAFT, places=8)
+    if "provider" in fields:
+        fields = {"provider": UnitFactory().provider}
+    with pytest.raises(ValidationError) as excinfo:
+        services.update_unit(actor=quality, unit=unit, **fields)
+    refused = set(fields) - {"places"}
+    assert set(excinfo.value.message_dict) == refused
+    unit.refresh_from_db()
+    assert (unit.status, unit.recommendation_stop, unit.order_stop, unit.places) == (
+        S.DRAFT,
+        False,
+        False,
+        8,
+    )
+    assert not UnitEvent.objects.filter(unit=unit).exists()
+
+
+def test_create_unit_cannot_write_status_either(quality):
+    provider = UnitFactory().provider
+    with pytest.raises(ValidationError) as excinfo:
+        services.create_unit(
+            actor=quality,
+            provider=provider,
+            name="Ny",
+            municipality=provider.municipality,
+            places=3,
+            status=S.PUBLISHED,
+        )
+    assert set(excinfo.value.message_dict) == {"status"}
+    assert not Unit.objects.filter(name="Ny").exists()
+
+
 # --- Stops -------------------------------------------------------------------------------------
 
 
 def test_recommendation_stop_on_direct_procurement_unit(quality):
     unit = published_unit("socialt-boende", "direct")
-    services.set_recommendation_stop(unit.pk, True, actor=quality, reason="Mediebevakning")
+    services.set_recommendation_stop(
+        actor=quality, unit=unit.pk, stop=True, reason="Mediebevakning"
+    )
     unit.refresh_from_db()
     assert unit.recommendation_stop
     assert unit.events.get().kind == UnitEvent.Kind.RECOMMENDATION_STOP
@@ -162,7 +222,7 @@ def test_recommendation_stop_on_direct_procurement_unit(quality):
 def test_recommendation_stop_is_refused_for_framework_unit(quality):
     unit = published_unit("socialt-boende", "framework")
     with pytest.raises(RuleViolation) as excinfo:
-        services.set_recommendation_stop(unit.pk, True, actor=quality, reason="x")
+        services.set_recommendation_stop(actor=quality, unit=unit.pk, stop=True, reason="x")
     assert excinfo.value.code == "not_direct_procurement"
     assert "direktupphandl" in str(excinfo.value.message).lower() or "direct" in str(
         excinfo.value.message
@@ -173,7 +233,9 @@ def test_recommendation_stop_is_refused_for_framework_unit(quality):
 
 def test_order_stop_is_decided_by_procurement_for_framework_unit(procurement):
     unit = published_unit("socialt-boende", "framework")
-    services.set_order_stop(unit.pk, True, actor=procurement, reason="Brister i avtalsuppföljning")
+    services.set_order_stop(
+        actor=procurement, unit=unit.pk, stop=True, reason="Brister i avtalsuppföljning"
+    )
     unit.refresh_from_db()
     assert unit.order_stop
 
@@ -181,23 +243,23 @@ def test_order_stop_is_decided_by_procurement_for_framework_unit(procurement):
 def test_order_stop_is_refused_for_direct_procurement_unit(procurement):
     unit = published_unit("socialt-boende", "direct")
     with pytest.raises(RuleViolation) as excinfo:
-        services.set_order_stop(unit.pk, True, actor=procurement, reason="x")
+        services.set_order_stop(actor=procurement, unit=unit.pk, stop=True, reason="x")
     assert excinfo.value.code == "not_framework"
 
 
 def test_quality_team_cannot_decide_an_order_stop(quality):
     unit = published_unit("socialt-boende", "framework")
     with pytest.raises(PermissionDenied):
-        services.set_order_stop(unit.pk, True, actor=quality, reason="x")
+        services.set_order_stop(actor=quality, unit=unit.pk, stop=True, reason="x")
 
 
 def test_lifting_a_stop_that_is_not_there_is_refused(quality, procurement):
     unit = published_unit("socialt-boende", "direct")
     with pytest.raises(RuleViolation):
-        services.set_recommendation_stop(unit.pk, False, actor=quality, reason="x")
+        services.set_recommendation_stop(actor=quality, unit=unit.pk, stop=False, reason="x")
     framework = published_unit("socialt-boende", "framework")
     with pytest.raises(RuleViolation):
-        services.set_order_stop(framework.pk, False, actor=procurement, reason="x")
+        services.set_order_stop(actor=procurement, unit=framework.pk, stop=False, reason="x")
 
 
 # --- Matchability ------------------------------------------------------------------------------
@@ -222,14 +284,14 @@ def test_unit_that_is_not_published_is_not_matchable(status):
 def test_recommendation_stop_excludes_only_the_direct_procurement_offering(quality):
     unit = published_unit("socialt-boende", "direct", name="Blandad")
     offering(unit, "socialt-boende", "framework")
-    services.set_recommendation_stop(unit.pk, True, actor=quality, reason="x")
+    services.set_recommendation_stop(actor=quality, unit=unit.pk, stop=True, reason="x")
     forms = set(rules.matchable_offerings(TODAY).values_list("operating_form__code", flat=True))
     assert forms == {"framework"}
 
 
 def test_order_stopped_framework_unit_is_not_matchable(procurement):
     unit = published_unit("socialt-boende", "framework", name="Stoppad")
-    services.set_order_stop(unit.pk, True, actor=procurement, reason="x")
+    services.set_order_stop(actor=procurement, unit=unit.pk, stop=True, reason="x")
     assert matchable_names() == set()
 
 
@@ -243,7 +305,7 @@ def test_revoked_permit_makes_unit_unmatchable_from_revocation_day():
 def test_exclusion_reasons_explain_why_an_offering_is_not_matchable(procurement):
     unit = published_unit("hvb", "framework", name="Förklarad")
     unit.permits.update(revoked_on=dt.date(2026, 1, 1))
-    services.set_order_stop(unit.pk, True, actor=procurement, reason="x")
+    services.set_order_stop(actor=procurement, unit=unit.pk, stop=True, reason="x")
     Unit.objects.filter(pk=unit.pk).update(status=S.PAUSED)
     checked = rules.with_match_checks(unit.offerings.select_related("unit"), TODAY).get()
     reasons = rules.exclusion_reasons(checked)
@@ -266,10 +328,10 @@ def test_offering_outside_the_matrix_is_refused(quality):
     unit = UnitFactory()
     with pytest.raises(ValidationError) as excinfo:
         services.set_offering(
-            quality,
-            unit,
-            Service.objects.get(code="bostad-forst"),
-            OperatingForm.objects.get(code="direct"),
+            actor=quality,
+            unit=unit,
+            service=Service.objects.get(code="bostad-forst"),
+            operating_form=OperatingForm.objects.get(code="direct"),
         )
     assert "operating_form" in excinfo.value.message_dict
     assert not unit.offerings.exists()
@@ -281,11 +343,11 @@ def test_subcategory_of_another_service_is_refused(quality):
     unit = UnitFactory()
     with pytest.raises(ValidationError):
         services.set_offering(
-            quality,
-            unit,
-            Service.objects.get(code="hvb"),
-            OperatingForm.objects.get(code="framework"),
-            [Subcategory.objects.get(code="familjehem--jourhem")],
+            actor=quality,
+            unit=unit,
+            service=Service.objects.get(code="hvb"),
+            operating_form=OperatingForm.objects.get(code="framework"),
+            subcategories=[Subcategory.objects.get(code="familjehem--jourhem")],
         )
 
 
@@ -316,18 +378,23 @@ def agreement(db):
 def test_open_agreement_admits_units_on_start_and_admission_days(procurement, agreement, day, ok):
     unit = UnitFactory()
     if ok:
-        services.admit_unit(procurement, agreement, unit, day)
+        services.admit_unit(actor=procurement, agreement=agreement, unit=unit, admitted_on=day)
         assert agreement.units.filter(pk=unit.pk).exists()
     else:
         with pytest.raises(RuleViolation):
-            services.admit_unit(procurement, agreement, unit, day)
+            services.admit_unit(actor=procurement, agreement=agreement, unit=unit, admitted_on=day)
 
 
 def test_closed_agreement_admits_units_only_at_start(procurement, agreement):
     agreement.is_open = False
     agreement.save()
     with pytest.raises(RuleViolation) as excinfo:
-        services.admit_unit(procurement, agreement, UnitFactory(), dt.date(2026, 1, 1))
+        services.admit_unit(
+            actor=procurement,
+            agreement=agreement,
+            unit=UnitFactory(),
+            admitted_on=dt.date(2026, 1, 1),
+        )
     assert excinfo.value.code == "closed_agreement"
 
 
@@ -342,7 +409,7 @@ def test_next_admission_date(agreement):
 
 def test_every_change_is_recorded_in_history_with_the_user(quality):
     unit = published_unit("socialt-boende", "direct")
-    services.update_unit(quality, unit, places=12)
+    services.update_unit(actor=quality, unit=unit, places=12)
     move(unit, S.PAUSED, quality, reason="Tillsyn pågår")
     records = list(unit.history.order_by("-history_date")[:2])
     assert records[0].status == S.PAUSED

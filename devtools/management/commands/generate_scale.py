@@ -34,6 +34,12 @@ class Command(BaseCommand):
         parser.add_argument("--signals", type=int, default=5_000)
         parser.add_argument("--feedback", type=int, default=5_000)
         parser.add_argument("--seed", type=int, default=7)
+        parser.add_argument(
+            "--no-history",
+            dest="history",
+            action="store_false",
+            help="Leave out seed_demo's 2023–2024 history of Gothenburg (a miniature run).",
+        )
 
     def handle(self, *args, **options) -> None:
         from devtools.scale.followup import generate_followup
@@ -51,7 +57,7 @@ class Command(BaseCommand):
             self.stdout.write(f"[{time.monotonic() - started:6.1f} s] {message}")
             self.stdout.flush()
 
-        call_command("seed_demo", verbosity=0)
+        call_command("seed_demo", verbosity=0, history=options["history"])
         progress("demo organisations, users and register ready")
         try:
             places = scale.prepare_region(options["municipalities"])

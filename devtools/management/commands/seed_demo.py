@@ -16,6 +16,14 @@ class Command(BaseCommand):
         "when SPINK_DEMO=1; otherwise they cannot log in until an administrator sets one."
     )
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--no-history",
+            dest="history",
+            action="store_false",
+            help="Leave out the 2023–2024 history of Gothenburg (some 14,500 closed requests).",
+        )
+
     def handle(self, *args, **options):
         from django.apps import apps
 
@@ -38,12 +46,15 @@ class Command(BaseCommand):
             if requests
             else "Demo placement requests already there."
         )
-        history = placement_history.seed_history()
-        self.stdout.write(
-            f"History 2023–2024: {history} closed requests created."
-            if history
-            else "History 2023–2024 already there."
-        )
+        if options["history"]:
+            history = placement_history.seed_history()
+            self.stdout.write(
+                f"History 2023–2024: {history} closed requests created."
+                if history
+                else "History 2023–2024 already there."
+            )
+        else:
+            self.stdout.write("History 2023–2024 left out (--no-history).")
         self.stdout.write(f"Demo category plan: {plan_demo.seed() or 'already there'}.")
         if settings.DEMO_MODE:
             self.stdout.write(f"Demo logins (password: {demo.DEMO_PASSWORD}):")

@@ -3,6 +3,7 @@ from rest_framework import generics, viewsets
 from spink.accounts import selectors
 from spink.accounts.access import Capability
 from spink.accounts.api.serializers import MeSerializer, OrgUnitSerializer
+from spink.accounts.http import AuthenticatedRequest
 from spink.api import ID_PATH_PATTERN
 
 
@@ -18,6 +19,7 @@ class MeView(generics.RetrieveAPIView):
 class OrgUnitViewSet(viewsets.ReadOnlyModelViewSet):
     """Organisation units within the caller's scope."""
 
+    request: AuthenticatedRequest
     serializer_class = OrgUnitSerializer
     required_capability = Capability.VIEW_ORGANISATION
     filterset_fields = ["administration"]

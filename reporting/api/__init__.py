@@ -1,0 +1,1 @@
+"""The reporting API: the managers' statistics and the category plans, read-only."""

@@ -7,6 +7,10 @@ class PlacementsConfig(AppConfig):
     verbose_name = _("Placement requests")
 
     def ready(self):
+        # Services queue this app's jobs by name (spink.outbox); registering the tasks in
+        # every process, not only the worker, lets a web process run them eagerly too.
+        from placements import tasks  # noqa: F401
+
         # What the admin must never reveal of the records about a person (spink.admin_safety).
         from placements.models import CASE_DETAIL_FIELDS, PERSON_FIELDS, RequestStatus
         from spink.admin_safety import PersonData, register_person_data

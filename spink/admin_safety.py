@@ -75,16 +75,24 @@ class PersonData:
 # registers them in its AppConfig.ready() (`register_person_data`), so that this module, which
 # every admin stands on, knows no product app.
 _REGISTRY: dict[str, PersonData] = {}
+_RESOLVED: dict[type[Model], PersonData] = {}
 
 
 def register_person_data(label: str, person_data: PersonData) -> None:
     _REGISTRY[label] = person_data
+    _RESOLVED.clear()
 
 
 def person_data_models() -> dict[type[Model], PersonData]:
     """Every model whose records are about a person, and what in them points at the person
-    (as the apps registered them, resolved once the app registry is ready)."""
-    return {apps.get_model(label): person_data for label, person_data in _REGISTRY.items()}
+    (as the apps registered them, resolved once the app registry is ready; asked several
+    times per admin page, so resolved once)."""
+    if len(_RESOLVED) != len(_REGISTRY):
+        _RESOLVED.clear()
+        _RESOLVED.update(
+            {apps.get_model(label): person_data for label, person_data in _REGISTRY.items()}
+        )
+    return _RESOLVED
 
 
 def touches_person_data(model: type[Model], path: str) -> bool:

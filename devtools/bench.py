@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import re
 import sys
 import time
 from collections.abc import Callable
@@ -33,8 +34,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 BENCHMARKS = ROOT / "BENCHMARKS.md"
 WARMUP = 5
-LOAD_TEST_START = "<!-- load-test:start -->"
-LOAD_TEST_END = "<!-- load-test:end -->"
 
 
 @dataclass(frozen=True)
@@ -740,14 +739,16 @@ def _n(number: int) -> str:
     return f"{number:,}".replace(",", " ")
 
 
+# Sections of the file others keep (`<!-- name:start -->` … `<!-- name:end -->`): the load
+# test's, written by `make loadtest`, and the test suite's timings, kept by hand.
+KEPT_SECTION = re.compile(r"<!-- ([\w-]+):start -->.*?<!-- \1:end -->", re.DOTALL)
+
+
 def write_report(text: str, path: Path) -> None:
-    """Write the report to `path`, keeping the load test's section of the file there."""
+    """Write the report to `path`, keeping the sections others keep in the file there."""
     kept = ""
-    if path.exists():  # the load test's section, written by `make loadtest`
-        old = path.read_text()
-        start, end = old.find(LOAD_TEST_START), old.find(LOAD_TEST_END)
-        if 0 <= start < end:
-            kept = "\n" + old[start : end + len(LOAD_TEST_END)] + "\n"
+    if path.exists():
+        kept = "".join(f"\n{m.group(0)}\n" for m in KEPT_SECTION.finditer(path.read_text()))
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text + kept)
 

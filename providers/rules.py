@@ -178,12 +178,7 @@ def status_action(unit: Unit, to_status: str) -> str:
 
 def allowed_transitions(unit: Unit) -> list[str]:
     """The statuses the workflow lets `unit` move to now, in the statuses' order."""
-    reachable = {
-        UNIT_WORKFLOW.target(action, unit)
-        for action in UNIT_WORKFLOW
-        if UNIT_WORKFLOW[action].to_state is not None
-        and unit.status in UNIT_WORKFLOW.sources(action)
-    }
+    reachable = UNIT_WORKFLOW.transitions().get(unit.status, frozenset())
     return [status for status in S.values if status in reachable]
 
 

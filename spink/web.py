@@ -8,7 +8,7 @@ service, and use these helpers to answer; nothing here decides a rule.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from django import forms
@@ -92,18 +92,6 @@ def add_refusal(form: forms.Form, error: RuleViolation | ValidationError) -> Non
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, error)
-
-
-def apply_form(form: forms.Form, call: Callable[[dict[str, Any]], Any]) -> tuple[bool, Any]:
-    """Validate `form` and hand its cleaned data to `call` (one service call); a refusal
-    lands on the form. Returns (done, what the service returned)."""
-    if not form.is_valid():
-        return False, None
-    try:
-        return True, call(form.cleaned_data)
-    except (RuleViolation, ValidationError) as error:
-        add_refusal(form, error)
-        return False, None
 
 
 # --- Badges --------------------------------------------------------------------------------

@@ -42,13 +42,19 @@ format: install
 types: install
 	$(EMBEDDED) $(VENV)/bin/mypy
 
+# The suite runs on two processes (pytest-xdist; each has its own test database and Celery
+# queue), one test file at a time per process, so a module's shared data is made once.
+# PYTEST_WORKERS=0 runs it in this one process (for a debugger or `-x`).
+PYTEST_WORKERS ?= 2
+XDIST := -n $(PYTEST_WORKERS) --dist loadfile
+
 test: install browser-deps lint types
-	$(EMBEDDED) $(PY) -m pytest $(PYTEST_ARGS)
+	$(EMBEDDED) $(PY) -m pytest $(XDIST) $(PYTEST_ARGS)
 
 # The suite without the browser tests (no Chromium, no lint), on the test database of the last
 # run: for quick iterations; `make test` is the whole check.
 test-fast: install
-	$(EMBEDDED) $(PY) -m pytest --reuse-db --ignore=tests/browser $(PYTEST_ARGS)
+	$(EMBEDDED) $(PY) -m pytest $(XDIST) --reuse-db --ignore=tests/browser $(PYTEST_ARGS)
 
 # Update the Swedish catalogue from the code and compile it (needs gettext's msgfmt).
 messages: install

@@ -14,6 +14,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+from whitenoise.compress import Compressor
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -346,6 +347,12 @@ STORAGES = {
         )
     },
 }
+# Pages name only the hashed files ({% static %}; the manifest rewrites the files' own
+# references, source maps included), so the originals are neither kept nor compressed: half the
+# work of every deployment's collectstatic. Source maps are fetched only by a browser's
+# developer tools: served as they are.
+WHITENOISE_KEEP_ONLY_HASHED_FILES = True
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = (*Compressor.SKIP_COMPRESS_EXTENSIONS, "map")
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / ".data" / "media"))
 MEDIA_URL = "/media/"
 

@@ -214,3 +214,25 @@ def celery_worker(django_db_setup, django_db_blocker):
             worker.wait(timeout=30)
         except subprocess.TimeoutExpired:
             worker.kill()
+
+
+# Under pytest-xdist (`make test`) each process takes the next test file when it is done with
+# one, in collection order. The longest files (seconds each on a quiet machine: admin privacy
+# 60, monitoring faults 43, production settings 34, tools 24, demo seed 22, follow-up browser
+# journeys 21) go first, so that the processes do not end with one of them alone on the last.
+LONGEST_FILES = (
+    "tests/test_admin_privacy.py",
+    "tests/followup/test_monitoring_faults.py",
+    "tests/test_settings.py",
+    "tests/devtools/test_tools.py",
+    "tests/devtools/test_seed_demo.py",
+    "tests/browser/test_followup.py",
+)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    if not getattr(config.option, "numprocesses", None):
+        return  # one process: keep pytest-django's order (plain tests before transactional)
+    first = {path: rank for rank, path in enumerate(LONGEST_FILES)}
+    items.sort(key=lambda item: first.get(item.nodeid.split("::", 1)[0], len(first)))

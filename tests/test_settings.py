@@ -1,5 +1,6 @@
 """Start-up configuration: bad values stop Spink with a message that says what to fix."""
 
+import json
 import os
 import re
 import subprocess
@@ -71,7 +72,13 @@ def test_collectstatic_with_production_settings_writes_the_manifest(tmp_path):
         data_dir=tmp_path,
     )
     assert result.returncode == 0, result.stderr
-    assert (static_root / "staticfiles.json").exists()
+    manifest = json.loads((static_root / "staticfiles.json").read_text())["paths"]
+    # Pages name the hashed files only: those are kept and compressed, the originals are not.
+    stylesheet = static_root / manifest["css/spink.css"]
+    assert stylesheet.exists()
+    assert stylesheet.with_name(stylesheet.name + ".br").exists()
+    assert stylesheet.with_name(stylesheet.name + ".gz").exists()
+    assert not (static_root / "css" / "spink.css").exists()
 
 
 def test_gunicorn_accepts_the_production_configuration(tmp_path):

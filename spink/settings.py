@@ -112,8 +112,10 @@ INSTALLED_APPS = [
     "categories",
     "providers",
     "placements",
+    "notifications",
     "followup",
     "reporting",
+    "home",
 ]
 # Developer tooling (demo seeding, scale generators): `make run`, `make test`, `make bench` and
 # `make loadtest` turn it on; the production image does not even contain its dependencies.

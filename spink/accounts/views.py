@@ -14,11 +14,6 @@ def require_capability(request, capability: Capability) -> None:
 
 
 @login_required
-def home(request):
-    return render(request, "accounts/home.html", {"role": request.user.get_role_display()})
-
-
-@login_required
 def org_unit_list(request):
     require_capability(request, Capability.VIEW_ORGANISATION)
     return render(

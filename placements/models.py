@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import cast
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
 from django.db.models import Q
@@ -264,6 +265,18 @@ class PlacementRequest(models.Model):
                 fields=["administration", "-created_at", "-id"], name="request_admin_created"
             ),
             models.Index(fields=["-created_at", "-id"], name="request_created"),
+            # Search by name (placements.search): any part of a first or last name, through
+            # trigrams, so that "sven" finds Svensson among a region's requests.
+            GinIndex(
+                fields=["person_first_name"],
+                opclasses=["gin_trgm_ops"],
+                name="request_first_name_trgm",
+            ),
+            GinIndex(
+                fields=["person_last_name"],
+                opclasses=["gin_trgm_ops"],
+                name="request_last_name_trgm",
+            ),
             # A year's unique persons and lead times read from the index alone.
             models.Index(
                 fields=["submitted_at"],

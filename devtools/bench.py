@@ -291,7 +291,7 @@ def matching_scenarios() -> list[Scenario]:
     ]
 
 
-def _request_list_floor(scope: str, rows: int, join: str = "") -> str:
+def _request_list_floor(scope: str, rows: int, join: str = "", cap: int = 10_000) -> str:
     """A list of requests newest first (`rows` a page) with what its rows show, the requests
     in `scope` (drafts only the user's own), and the total counted up to the lists' cap
     (spink.pagination.COUNT_CAP) as the pages do."""
@@ -315,7 +315,7 @@ WITH visible AS NOT MATERIALIZED (
     LEFT JOIN accounts_user ao ON ao.id = r.assigned_officer_id
     ORDER BY r.created_at DESC, r.id DESC LIMIT {rows}
 )
-SELECT page.*, (SELECT count(*) FROM (SELECT 1 FROM visible LIMIT 10001) capped) AS total
+SELECT page.*, (SELECT count(*) FROM (SELECT 1 FROM visible LIMIT {cap + 1}) capped) AS total
 FROM page ORDER BY page.created_at DESC, page.id DESC
 """  # noqa: S608 - constants only
 
@@ -527,11 +527,173 @@ def register_scenarios() -> list[Scenario]:
     ]
 
 
+# The social worker's home page: their requests awaiting a choice, their drafts, and those
+# with someone else's message in the last week, counted in one pass over their own requests.
+HOME_WORKER_FLOOR = """
+SELECT count(*) FILTER (WHERE r.status = 'recommended') AS awaiting_choice,
+       count(*) FILTER (WHERE r.status = 'draft') AS drafts,
+       count(*) FILTER (WHERE r.status <> 'draft' AND EXISTS (
+           SELECT 1 FROM placements_timelineevent e
+           WHERE e.request_id = r.id AND e.kind = 'message'
+             AND e.created_at >= now() - interval '7 days' AND e.actor_id IS DISTINCT FROM %s
+       )) AS officer_wrote
+FROM placements_placementrequest r
+WHERE r.administration_id = %s AND r.social_worker_id = %s
+"""
+
+# The officer's home page: the team's open requests in the municipality, counted per worklist
+# (unassigned, acute among them, assigned to the officer, recommended and waiting, overdue).
+HOME_OFFICER_FLOOR = """
+SELECT count(*) FILTER (WHERE r.assigned_officer_id IS NULL) AS unassigned,
+       count(*) FILTER (WHERE r.assigned_officer_id IS NULL AND r.urgency = 'acute') AS acute,
+       count(*) FILTER (WHERE r.assigned_officer_id = %(officer)s) AS mine,
+       count(*) FILTER (WHERE r.assigned_officer_id = %(officer)s AND r.status = 'recommended')
+           AS waiting,
+       count(*) FILTER (WHERE r.wanted_start < current_date
+           OR (r.wanted_start <= current_date + 2 AND r.status IN ('submitted', 'in_matching')))
+           AS overdue
+FROM placements_placementrequest r
+JOIN accounts_administration a ON a.id = r.administration_id
+WHERE a.municipality_id = %(municipality)s AND r.team = %(team)s
+  AND r.status IN ('submitted', 'in_matching', 'recommended')
+"""
+
+
+def home_scenarios() -> list[Scenario]:
+    worker = _user("socialsekreterare")
+    officer = _user("placering.barn")
+    return [
+        Scenario(
+            "Home page (social worker)",
+            "/",
+            worker.username,
+            100,
+            HOME_WORKER_FLOOR,
+            (worker.pk, worker.administration_id, worker.pk),
+        ),
+        Scenario(
+            "Home page (placement officer, children & youth)",
+            "/",
+            officer.username,
+            100,
+            HOME_OFFICER_FLOOR,
+            {
+                "officer": officer.pk,
+                "municipality": officer.municipality_id,
+                "team": officer.placement_team,
+            },
+        ),
+    ]
+
+
+# Searching by person: a name or a number among the requests of the officer's municipality
+# whose person the officer may see (access.person_visible_filter), newest first.
+_SEARCH_JOIN = "JOIN accounts_administration a ON a.id = r.administration_id"
+_PERSON_VISIBLE = (
+    "(r.social_worker_id = %s OR r.assigned_officer_id = %s"
+    " OR (NOT r.protected_identity AND r.team = %s))"
+)
+_SEARCH_CAP = 500  # placements.search.PERSON_SEARCH_COUNT_CAP
+# One word anywhere in either name; a first and a last name as the names' beginnings, in
+# either order (placements.search._name_filter).
+_ONE_NAME = "(upper(r.person_first_name) LIKE %s OR upper(r.person_last_name) LIKE %s)"
+_FULL_NAME = (
+    "((upper(r.person_first_name) LIKE %s AND upper(r.person_last_name) LIKE %s)"
+    " OR (upper(r.person_last_name) LIKE %s AND upper(r.person_first_name) LIKE %s))"
+)
+
+
+def _name_search_floor(words: int) -> str:
+    names = _ONE_NAME if words == 1 else _FULL_NAME
+    return _request_list_floor(
+        f"a.municipality_id = %s AND {names} AND {_PERSON_VISIBLE}",
+        25,
+        join=_SEARCH_JOIN,
+        cap=_SEARCH_CAP,
+    )
+
+
+NUMBER_SEARCH_FLOOR = _request_list_floor(
+    f"a.municipality_id = %s AND r.person_key = %s AND {_PERSON_VISIBLE}",
+    25,
+    join=_SEARCH_JOIN,
+    cap=_SEARCH_CAP,
+)
+REFERENCE_SEARCH_FLOOR = _request_list_floor("r.social_worker_id = %s AND r.reference = %s", 25)
+
+
+def search_scenarios() -> list[Scenario]:
+    from urllib.parse import urlencode
+
+    from placements.models import PlacementRequest
+
+    worker = _user("socialsekreterare")
+    officer = _user("placering.barn")
+    person = (
+        PlacementRequest.objects.filter(
+            administration__municipality_id=officer.municipality_id,
+            team=officer.placement_team,
+            protected_identity=False,
+            person_is_reserve_number=False,
+        )
+        .order_by("-submitted_at")
+        .first()
+    )
+    own = PlacementRequest.objects.filter(social_worker_id=worker.pk).order_by("-pk").first()
+    if person is None or own is None:
+        raise RuntimeError("No request to search for: regenerate the data.")
+    first, last = person.person_first_name, person.person_last_name
+    visible = (officer.pk, officer.pk, officer.placement_team, officer.pk)
+
+    def anywhere(name: str) -> tuple[str, ...]:
+        return (f"%{name.upper()}%",) * 2
+
+    def beginning(first: str, last: str) -> tuple[str, ...]:
+        return (f"{first.upper()}%", f"{last.upper()}%") * 2
+
+    return [
+        Scenario(
+            f"Search by first and last name (placement officer, “{first} {last}”)",
+            "/requests/search/?" + urlencode({"q": f"{first} {last}"}),
+            officer.username,
+            100,
+            _name_search_floor(2),
+            (officer.municipality_id, *beginning(first, last), *visible),
+        ),
+        Scenario(
+            f"Search by a common last name alone (placement officer, “{last}”)",
+            "/requests/search/?" + urlencode({"q": last}),
+            officer.username,
+            100,
+            _name_search_floor(1),
+            (officer.municipality_id, *anywhere(last), *visible),
+        ),
+        Scenario(
+            "Search by personal identity number (placement officer)",
+            "/requests/search/?" + urlencode({"q": person.person_identity_number}),
+            officer.username,
+            100,
+            NUMBER_SEARCH_FLOOR,
+            (officer.municipality_id, person.person_key, *visible),
+        ),
+        Scenario(
+            "Search by reference in the request list (social worker)",
+            "/requests/?" + urlencode({"q": own.reference}),
+            worker.username,
+            100,
+            REFERENCE_SEARCH_FLOOR,
+            (worker.pk, own.reference, worker.pk),
+        ),
+    ]
+
+
 SCENARIO_GROUPS: dict[str, Callable[[], list[Scenario]]] = {
     "placements": placement_scenarios,
     "matching": matching_scenarios,
     "register": register_scenarios,
     "statistics": statistics_scenarios,
+    "home": home_scenarios,
+    "search": search_scenarios,
 }
 
 

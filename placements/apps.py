@@ -10,6 +10,10 @@ class PlacementsConfig(AppConfig):
         # Services queue this app's jobs by name (spink.outbox); registering the tasks in
         # every process, not only the worker, lets a web process run them eagerly too.
         from placements import tasks  # noqa: F401
+        from spink.accounts.saved_filters import register_list
+
+        register_list("placements:request-list")
+        register_list("placements:queue")
 
         # What the admin must never reveal of the records about a person (spink.admin_safety).
         from placements.models import CASE_DETAIL_FIELDS, PERSON_FIELDS, RequestStatus

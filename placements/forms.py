@@ -4,14 +4,16 @@ and placements.rules decides whether an action is allowed (their refusals become
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import cast
 
 from django import forms
 from django.urls import reverse_lazy
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from categories.models import Service, Subcategory
-from placements import rules
+from placements import rules, search, worklists
 from placements.models import (
     OPEN_STATUSES,
     REQUEST_EDITABLE_FIELDS,
@@ -295,7 +297,27 @@ SCOPE_LABELS = {
 }
 
 
+def _day_start(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+class SearchField(forms.CharField):
+    """One search term: a reference, an identity number or a name (placements.search)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", _("Search"))
+        kwargs.setdefault("help_text", _("Reference (PF-…), personal identity number or name."))
+        kwargs.setdefault(
+            "widget", forms.TextInput(attrs={"type": "search", "autocomplete": "off"})
+        )
+        super().__init__(required=False, max_length=search.MAX_TERM_LENGTH, **kwargs)
+
+    def clean(self, value) -> search.SearchTerm | None:
+        return search.parse(super().clean(value))
+
+
 class RequestFilterForm(forms.Form):
+    q = SearchField()
     scope = forms.ChoiceField(label=_("Show"), required=False)
     status = forms.ChoiceField(
         label=_("Status"), required=False, choices=[("", _("All statuses")), *RequestStatus.choices]
@@ -307,10 +329,35 @@ class RequestFilterForm(forms.Form):
         to_field_name="code",
         empty_label=_("All services"),
     )
+    officer = forms.ModelChoiceField(
+        label=_("Placement officer"),
+        required=False,
+        queryset=User.objects.none(),
+        empty_label=_("All officers"),
+    )
+    submitted_from = forms.DateField(label=_("Submitted from"), required=False, widget=DateInput)
+    submitted_to = forms.DateField(label=_("Submitted to"), required=False, widget=DateInput)
+    worklist = forms.ChoiceField(label=_("Worklist"), required=False)
+
+    # The list whose worklists (placements.worklists) the form offers; None: none.
+    worklist_list: str | None = worklists.REQUEST_LIST
 
     def __init__(self, data, *args, user: User, **kwargs):
         self.user = user
         super().__init__(data, *args, **kwargs)
+        model_choice_field(self, "officer").queryset = access.placement_officers_of(user)
+        offered = [
+            worklist
+            for worklist in worklists.WORKLISTS.values()
+            if worklist.list_url_name == self.worklist_list and worklist.available_to(user)
+        ]
+        if offered:
+            choice_field(self, "worklist").choices = [
+                ("", _("All")),
+                *[(worklist.key, worklist.label) for worklist in offered],
+            ]
+        else:
+            del self.fields["worklist"]
         if "scope" in self.fields:
             self.scopes = access.request_list_scopes(user)
             choice_field(self, "scope").choices = [
@@ -334,17 +381,51 @@ class RequestFilterForm(forms.Form):
     def chosen_scope_label(self):
         return SCOPE_LABELS[self.chosen_scope]
 
+    @property
+    def search_term(self) -> search.SearchTerm | None:
+        return self.cleaned_data.get("q") if self.is_valid() else None
+
+    def clean(self):
+        data = super().clean() or {}
+        start, end = data.get("submitted_from"), data.get("submitted_to")
+        if start and end and start > end:
+            self.add_error("submitted_to", _("The end date lies before the start date."))
+        return data
+
     def filter(self, queryset):
         if "scope" in self.fields:
             queryset = queryset.filter(**access.request_list_filter(self.user, self.chosen_scope))
         if not self.is_valid():
-            return queryset
+            # A search that cannot be read (a mistyped identity number) finds nothing: the
+            # whole list beside the field's error would look like its answer.
+            return queryset.none() if "q" in self.errors else queryset
         data = self.cleaned_data
+        queryset = search.apply(self.user, queryset, data.get("q"))
+        worklist = worklists.get(data.get("worklist"))
+        if worklist is not None:
+            queryset = worklist.filter(self.user, queryset)
         if data.get("status"):
             queryset = queryset.filter(status=data["status"])
         if data.get("service"):
             queryset = queryset.filter(service=data["service"])
+        if data.get("officer"):
+            queryset = queryset.filter(assigned_officer=data["officer"])
+        # Whole local days, as bounds on the column itself (so the indexes on it serve).
+        if data.get("submitted_from"):
+            queryset = queryset.filter(submitted_at__gte=_day_start(data["submitted_from"]))
+        if data.get("submitted_to"):
+            end = data["submitted_to"] + dt.timedelta(days=1)
+            queryset = queryset.filter(submitted_at__lt=_day_start(end))
         return queryset
+
+
+class SearchForm(RequestFilterForm):
+    """The header's search: every request the user may see, whatever its status or team."""
+
+    scope = None  # type: ignore[assignment]
+    worklist_list = None
+    field_order = ["q", "status", "service", "officer", "submitted_from", "submitted_to"]
+    chosen_scope_label = _("Search for placement requests")
 
 
 QUEUE_STATUSES = [status for status in RequestStatus if status in OPEN_STATUSES]
@@ -359,7 +440,19 @@ class QueueFilterForm(RequestFilterForm):
     )
     mine = forms.BooleanField(label=_("Only requests assigned to me"), required=False)
 
-    field_order = ["team", "urgency", "service", "status", "mine"]
+    worklist_list = worklists.QUEUE
+    field_order = [
+        "q",
+        "worklist",
+        "team",
+        "urgency",
+        "service",
+        "status",
+        "mine",
+        "officer",
+        "submitted_from",
+        "submitted_to",
+    ]
 
     def __init__(self, data, *args, user: User, **kwargs):
         self.default_team = user.placement_team or PlacementTeam.CHILDREN_YOUTH

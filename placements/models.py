@@ -10,10 +10,11 @@ from __future__ import annotations
 from typing import cast
 
 from django.conf import settings
-from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -267,14 +268,22 @@ class PlacementRequest(models.Model):
             models.Index(fields=["-created_at", "-id"], name="request_created"),
             # Search by name (placements.search): any part of a first or last name, through
             # trigrams, so that "sven" finds Svensson among a region's requests.
+            # On UPPER(), as Django writes icontains and istartswith on PostgreSQL: trigrams
+            # for a part anywhere in a name, a B-tree of patterns for the names' beginnings.
+            models.Index(
+                OpClass(Upper("person_first_name"), name="text_pattern_ops"),
+                name="request_first_name_prefix",
+            ),
+            models.Index(
+                OpClass(Upper("person_last_name"), name="text_pattern_ops"),
+                name="request_last_name_prefix",
+            ),
             GinIndex(
-                fields=["person_first_name"],
-                opclasses=["gin_trgm_ops"],
+                OpClass(Upper("person_first_name"), name="gin_trgm_ops"),
                 name="request_first_name_trgm",
             ),
             GinIndex(
-                fields=["person_last_name"],
-                opclasses=["gin_trgm_ops"],
+                OpClass(Upper("person_last_name"), name="gin_trgm_ops"),
                 name="request_last_name_trgm",
             ),
             # A year's unique persons and lead times read from the index alone.
@@ -385,6 +394,8 @@ class TimelineEvent(models.Model):
         DEVIATION = "deviation", _("Deviation lodged")
         DEVIATION_HANDLED = "deviation_handled", _("Deviation handled")
         DEVIATION_CLOSED = "deviation_closed", _("Deviation closed")
+        ATTACHMENT_ADDED = "attachment_added", _("Attachment added")
+        ATTACHMENT_REMOVED = "attachment_removed", _("Attachment removed")
 
     request = models.ForeignKey(PlacementRequest, on_delete=models.PROTECT, related_name="timeline")
     kind = models.CharField(_("event"), max_length=32, choices=Kind.choices)
@@ -534,3 +545,48 @@ class RequestTally(models.Model):
 
     def __str__(self) -> str:
         return f"{self.month:%Y-%m} {self.status}: {self.requests}"
+
+
+class AttachmentKind(models.TextChoices):
+    DECISION = "decision", _("Decision")
+    INVESTIGATION = "investigation", _("Investigation extract")
+    OTHER = "other", _("Other")
+
+
+class Attachment(models.Model):
+    """A file attached to a placement request (a decision, an extract of the investigation).
+
+    The file is person data: it is stored under a random name (`storage_name`, never the
+    user's file name) in Django's default storage and served only through the views of
+    placements.attachments' rules, to those who may see the request's person. It never goes
+    into e-mails, exports or the admin. Written only by placements.attachments.
+    """
+
+    request = models.ForeignKey(
+        PlacementRequest, on_delete=models.PROTECT, related_name="attachments"
+    )
+    kind = models.CharField(_("kind of document"), max_length=20, choices=AttachmentKind.choices)
+    # As the user named the file: shown and offered as the download's name, never a path.
+    original_name = models.CharField(_("file name"), max_length=255)
+    # Decided from the file's content when it was uploaded, not from what the browser said.
+    content_type = models.CharField(_("file type"), max_length=100)
+    size = models.PositiveIntegerField(_("size"))
+    storage_name = models.CharField(max_length=255, unique=True, editable=False)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("uploaded by"),
+    )
+    uploaded_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
+
+    scope_lookups = ScopeLookups("request__administration", "request__administration__municipality")
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        indexes = [models.Index(fields=["request", "uploaded_at"], name="attachment_request")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.uploaded_at:%Y-%m-%d}"

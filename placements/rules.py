@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from placements.models import OPEN_STATUSES, PlacementRequest, RequestStatus
+from placements.models import OPEN_STATUSES, Attachment, PlacementRequest, RequestStatus
 from spink.accounts import access
 from spink.accounts.access import Capability
 from spink.accounts.models import User
@@ -75,6 +75,24 @@ def _may_message(user: User, request: PlacementRequest) -> bool:
         or _is_assigned_officer(user, request)
         or is_team_officer(user, request)
     )
+
+
+def _works_on(user: User, request: PlacementRequest) -> bool:
+    """The request's own social worker and its assigned placement officer: the two who see
+    its person even under a protected identity, and who build its file."""
+    return _is_owner(user, request) or _is_assigned_officer(user, request)
+
+
+# Attachments may be added and removed while the request is being prepared or handled; a
+# closed request's file is the record of what was decided and stays as it was.
+ATTACHMENT_STATES = frozenset({R.DRAFT}) | OPEN
+
+
+def may_open_attachments(user: User, request: PlacementRequest) -> bool:
+    """An attachment (a decision, an investigation extract) is about the person, so it is
+    listed by name and downloaded exactly by those who may see the person (including the
+    protected-identity rule), among those who can see the request at all."""
+    return access.may_see_person(user, request)
 
 
 REQUEST_WORKFLOW: Workflow[PlacementRequest] = Workflow(
@@ -153,8 +171,32 @@ REQUEST_WORKFLOW: Workflow[PlacementRequest] = Workflow(
             _may_message,
             _("the request's social workers and placement officers"),
         ),
+        "attach": Action(
+            _("attach a file"),
+            ATTACHMENT_STATES,
+            None,
+            _works_on,
+            _("the request's social worker and its assigned placement officer"),
+        ),
+        # Who uploaded the attachment is checked too (may_remove_attachment).
+        "remove_attachment": Action(
+            _("remove an attachment"),
+            ATTACHMENT_STATES,
+            None,
+            _works_on,
+            _("the request's social worker and its assigned placement officer"),
+        ),
     },
 )
+
+
+def may_remove_attachment(user: User, attachment: Attachment) -> bool:
+    """Only its uploader removes an attachment, while they may still remove attachments of
+    the request (the workflow's "remove_attachment"): a colleague's document is not theirs
+    to take off the file."""
+    return attachment.uploaded_by_id == user.pk and REQUEST_WORKFLOW.allows(
+        "remove_attachment", attachment.request, user
+    )
 
 
 # While one of these is open to a placement officer, the request page shows the matches.

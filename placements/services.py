@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any, overload
 
@@ -136,6 +137,14 @@ def _apply_fields(request: PlacementRequest, fields: dict[str, Any]) -> None:
 
 
 @transaction.atomic
+def _refuse_past_start(wanted_start: dt.date | None) -> None:
+    """A request asks for a placement from today on: a wanted start in the past is a typo."""
+    if isinstance(wanted_start, dt.date) and wanted_start < timezone.localdate():
+        raise ValidationError(
+            {"wanted_start": _("The wanted start lies in the past: choose today or a later day.")}
+        )
+
+
 def create_request(*, actor: User, **fields: Any) -> PlacementRequest:
     """A social worker starts a request (a draft, REQUEST_EDITABLE_FIELDS) for their own
     organisation unit."""
@@ -144,6 +153,7 @@ def create_request(*, actor: User, **fields: Any) -> PlacementRequest:
     ):
         raise PermissionDenied
     assert actor.administration_id is not None  # set with the org unit (User.clean)
+    _refuse_past_start(fields.get("wanted_start"))
     request = PlacementRequest(
         social_worker=actor,
         org_unit_id=actor.org_unit_id,
@@ -174,6 +184,8 @@ def update_draft(
     _check("edit_draft", request, actor)
     concurrency.check(request, REQUEST_EDITABLE_FIELDS, seen=seen)
     before = concurrency.snapshot(request, REQUEST_EDITABLE_FIELDS)
+    if fields.get("wanted_start", request.wanted_start) != request.wanted_start:
+        _refuse_past_start(fields["wanted_start"])
     _apply_fields(request, fields)
     after = concurrency.snapshot(request, REQUEST_EDITABLE_FIELDS)
     changed = [name for name in REQUEST_EDITABLE_FIELDS if before[name] != after[name]]
@@ -188,6 +200,11 @@ def update_draft(
 def submit(*, actor: User, request: PlacementRequest | int) -> PlacementRequest:
     request = _locked(request)
     _check("submit", request, actor)
+    if request.wanted_start < timezone.localdate():
+        raise RuleViolation(
+            _("The wanted start of the draft has passed: change it before submitting."),
+            code="wanted_start_passed",
+        )
     _advance("submit", request)
     request.submitted_at = timezone.now()
     request.save(update_fields=["status", "submitted_at"])
@@ -412,6 +429,14 @@ def post_message(*, actor: User, request: PlacementRequest | int, text: str) -> 
 def log_person_read(*, actor: User, request: PlacementRequest, channel: str) -> None:
     """Record that `actor` was shown the person data of `request`."""
     PersonDataAccess.objects.create(request=request, user=actor, channel=channel)
+
+
+def log_person_reads(*, actor: User, requests: Iterable[PlacementRequest], channel: str) -> None:
+    """Record that `actor` was shown the persons of `requests` (a search's hits), in one
+    statement."""
+    PersonDataAccess.objects.bulk_create(
+        PersonDataAccess(request=request, user=actor, channel=channel) for request in requests
+    )
 
 
 # --- Deviations (avvikelser) -------------------------------------------------------------------

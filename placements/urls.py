@@ -9,6 +9,7 @@ urlpatterns = [
     path("export.csv", views.request_list_export, name="request-list-export"),
     path("new/", views.request_create, name="request-create"),
     path("subcategories/", views.subcategory_options, name="subcategory-options"),
+    path("search/", views.search, name="search"),
     path("queue/", views.work_queue, name="queue"),
     path("queue/export.csv", views.work_queue_export, name="queue-export"),
     path("<int:pk>/", views.request_detail, name="request-detail"),
@@ -28,6 +29,18 @@ urlpatterns = [
     ),
     path("<int:pk>/no-provider/", views.no_provider_found, name="request-no-provider"),
     path("<int:pk>/messages/", views.post_message, name="request-message"),
+    path("<int:pk>/print/", views.request_print, name="request-print"),
+    path("<int:pk>/attachments/", views.attachment_add, name="attachment-add"),
+    path(
+        "<int:pk>/attachments/<int:attachment_pk>/",
+        views.attachment_download,
+        name="attachment-download",
+    ),
+    path(
+        "<int:pk>/attachments/<int:attachment_pk>/remove/",
+        views.attachment_remove,
+        name="attachment-remove",
+    ),
     path("<int:pk>/deviations/", views.lodge_deviation, name="deviation-lodge"),
     path(
         "<int:pk>/deviations/<int:deviation_pk>/handle/",

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from categories.models import Subcategory
 from placements import exports, matching, rules, selectors, services
+from placements import search as search_terms
 from placements.forms import (
     AssignForm,
     ChoiceForm,
@@ -34,17 +35,18 @@ from placements.forms import (
     RecommendForm,
     RequestFilterForm,
     RequestForm,
+    SearchForm,
 )
 from placements.models import REQUEST_EDITABLE_FIELDS, PlacementRequest
 from spink import concurrency
-from spink.accounts import access
+from spink.accounts import access, saved_filters
 from spink.accounts.access import Capability
 from spink.accounts.http import AuthenticatedHttpRequest
 from spink.accounts.views import require_capability
 from spink.errors import RuleViolation
 from spink.forms import model_choice_field
 from spink.idempotency import keys as idempotency
-from spink.pagination import CappedPaginator
+from spink.pagination import COUNT_CAP, CappedPaginator
 from spink.web import add_refusal, refusal_status, render_page_or_partial
 
 PAGE_SIZE = 25
@@ -58,8 +60,15 @@ def _with_row_data(page, user) -> None:
 
 
 def _list_page(request, template, results_template, requests, context) -> HttpResponse:
-    page = CappedPaginator(requests, PAGE_SIZE).get_page(request.GET.get("page"))
+    term = context["filter_form"].search_term
+    person_search = term is not None and term.is_person_search
+    # Nobody reads past a few hundred persons found: a search counts that far only.
+    cap = search_terms.PERSON_SEARCH_COUNT_CAP if person_search else COUNT_CAP
+    page = CappedPaginator(requests, PAGE_SIZE, cap=cap).get_page(request.GET.get("page"))
     _with_row_data(page, request.user)
+    if person_search:
+        # Finding a person is reading their data: each request shown is logged.
+        services.log_person_reads(actor=request.user, requests=page.object_list, channel="search")
     return render_page_or_partial(
         request,
         page=template,
@@ -82,12 +91,19 @@ def _my_requests(request: AuthenticatedHttpRequest) -> tuple[RequestFilterForm, 
 @login_required
 def request_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     form, requests = _my_requests(request)
+    saved, default = saved_filters.for_list(request, "placements:request-list")
+    if default is not None:
+        return default
     return _list_page(
         request,
         "placements/request_list.html",
         "placements/includes/request_results.html",
         requests,
-        {"filter_form": form},
+        {
+            "filter_form": form,
+            "saved": saved,
+            "export_url": reverse("placements:request-list-export"),
+        },
     )
 
 
@@ -109,12 +125,15 @@ def _queue(request: AuthenticatedHttpRequest) -> tuple[QueueFilterForm, Any]:
 @login_required
 def work_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     form, requests = _queue(request)
+    saved, default = saved_filters.for_list(request, "placements:queue")
+    if default is not None:
+        return default
     return _list_page(
         request,
         "placements/queue.html",
         "placements/includes/queue_results.html",
         requests,
-        {"filter_form": form},
+        {"filter_form": form, "saved": saved},
     )
 
 
@@ -122,6 +141,34 @@ def work_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
 def work_queue_export(request: AuthenticatedHttpRequest):
     form, requests = _queue(request)
     return exports.csv_response(requests, f"arbetsko-{form.chosen_team}", user=request.user)
+
+
+# --- Search over every request the user may see (the header's search field) -------------------
+
+
+def _search(request: AuthenticatedHttpRequest) -> tuple[SearchForm, Any]:
+    if not access.may_search_requests(request.user):
+        raise PermissionDenied
+    form = SearchForm(request.GET, user=request.user)
+    requests = form.filter(selectors.visible_requests(request.user)).order_by("-created_at", "-pk")
+    return form, requests
+
+
+@login_required
+def search(request: AuthenticatedHttpRequest) -> HttpResponse:
+    form, requests = _search(request)
+    term = form.search_term
+    if term is not None and term.kind == search_terms.TermKind.REFERENCE:
+        found = list(requests[:2])
+        if len(found) == 1:  # a reference names one request: go there
+            return redirect("placements:request-detail", pk=found[0].pk)
+    return _list_page(
+        request,
+        "placements/search.html",
+        "placements/includes/request_results.html",
+        requests,
+        {"filter_form": form, "export_url": None},
+    )
 
 
 # --- Creating and editing a draft ----------------------------------------------------------------
@@ -626,3 +673,98 @@ def close_deviation(request: AuthenticatedHttpRequest, pk: int, deviation_pk: in
         services.close_deviation,
         _("The deviation about %(reference)s was closed."),
     )
+
+
+# --- Attachments and the print view --------------------------------------------------------------
+# (placements.attachments holds their rules' calls, reads and writes; the request page shows the
+# section through the placement_attachments template tag.) Imported here, with the views that
+# use them, so that this section stays apart from the list and queue views above.
+
+from django.utils import timezone  # noqa: E402
+
+from placements import attachments  # noqa: E402
+
+
+@login_required
+@require_POST
+def attachment_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    placement = _visible(request, pk)
+    form = attachments.AttachmentForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            attachment = attachments.add_attachment(
+                actor=request.user,
+                request=placement.pk,
+                kind=form.cleaned_data["kind"],
+                file=form.cleaned_data["file"],
+            )
+        except RuleViolation as error:
+            messages.error(request, str(error.message))
+            return _render_detail(request, placement, status=refusal_status(error))
+        except ValidationError as error:
+            add_refusal(form, error)
+        else:
+            messages.success(
+                request,
+                _("%(name)s was attached to %(reference)s.")
+                % {"name": attachment.original_name, "reference": placement.reference},
+            )
+            return redirect(reverse("placements:request-detail", args=[pk]) + "#attachments")
+    # The page again, with the bound form in its section (read by the attachment_section tag).
+    request.attachment_form = form  # type: ignore[attr-defined]
+    return _render_detail(request, placement, status=400)
+
+
+@login_required
+@require_POST
+def attachment_remove(
+    request: AuthenticatedHttpRequest, pk: int, attachment_pk: int
+) -> HttpResponse:
+    placement = _visible(request, pk)
+    attachment = get_object_or_404(placement.attachments, pk=attachment_pk)
+    try:
+        attachments.remove_attachment(actor=request.user, attachment=attachment.pk)
+    except RuleViolation as error:
+        messages.error(request, str(error.message))
+        return _render_detail(request, placement, status=refusal_status(error))
+    messages.success(
+        request,
+        _("The attachment was removed from %(reference)s.") % {"reference": placement.reference},
+    )
+    return redirect(reverse("placements:request-detail", args=[pk]) + "#attachments")
+
+
+@login_required
+@require_GET
+def attachment_download(request: AuthenticatedHttpRequest, pk: int, attachment_pk: int):
+    """Only through here, for those who may see the request's person; logged as a read."""
+    placement = _visible(request, pk)
+    attachment = get_object_or_404(placement.attachments, pk=attachment_pk)
+    attachment.request = placement
+    handle = attachments.open_for(actor=request.user, attachment=attachment, channel="download")
+    return attachments.file_response(attachment, handle)
+
+
+@login_required
+@require_GET
+def request_print(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """The request laid out for paper: what the request page shows this user (the same
+    includes and the same person rule), without its forms; logged as a read when it shows
+    the person."""
+    placement = _visible(request, pk)
+    user = request.user
+    show_person = access.may_see_person(user, placement)
+    if show_person:
+        services.log_person_read(actor=user, request=placement, channel="print")
+    context = {
+        "placement": placement,
+        "show_person": show_person,
+        "recommendations": placement.recommendations.select_related(
+            "offering__unit__provider", "offering__operating_form", "created_by"
+        ),
+        "timeline": placement.timeline.select_related("actor"),
+        "attachments": attachments.of_request(placement),
+        "may_open_attachments": rules.may_open_attachments(user, placement),
+        "printed_at": timezone.now(),
+    }
+    return render(request, "placements/request_print.html", context)

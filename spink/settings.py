@@ -165,7 +165,13 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "csp.context_processors.nonce",
                 "spink.accounts.context_processors.navigation",
+                "notifications.context_processors.unread_notifications",
             ],
+            # `spink` is no installed app: its template libraries are named here.
+            "libraries": {
+                "spink_format": "spink.templatetags.spink_format",
+                "spink_layout": "spink.templatetags.spink_layout",
+            },
         },
     },
 ]
@@ -334,12 +340,19 @@ LOCALE_PATHS = [BASE_DIR / "spink" / "locale"]
 TIME_ZONE = "Europe/Stockholm"
 USE_I18N = True
 USE_TZ = True
+# Numbers follow the active language's formats (Django's sv: decimal comma, thousands with a
+# no-break space; en: decimal point, comma): grouping is asked for where a quantity is shown
+# ({% load spink_format %}: number, money, money_per_day; floatformat "g"; the statistics'
+# formats.number_format(force_grouping=True)). USE_THOUSAND_SEPARATOR stays off on purpose:
+# on, it would group every bare integer a template prints, years ("2 024") and ids in URLs
+# and form values included.
+USE_THOUSAND_SEPARATOR = False
 
 # --- Static files ------------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / ".data" / "static"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STORAGES = {
+STORAGES: dict[str, dict[str, object]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
@@ -357,6 +370,25 @@ WHITENOISE_KEEP_ONLY_HASHED_FILES = True
 WHITENOISE_SKIP_COMPRESS_EXTENSIONS = (*Compressor.SKIP_COMPRESS_EXTENSIONS, "map")
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / ".data" / "media"))
 MEDIA_URL = "/media/"
+# Uploaded files (request attachments, control evidence) live in MEDIA_ROOT unless an
+# S3-compatible bucket is named. They are served only through views that check access, never
+# from MEDIA_URL or a public bucket URL, so the bucket stays private (no ACL, signed URLs
+# unused). Credentials come from boto3's own chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY,
+# an instance role), so no secret is copied into settings.
+if _media_bucket := os.environ.get("SPINK_MEDIA_S3_BUCKET", "").strip():
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": _media_bucket,
+            "endpoint_url": os.environ.get("AWS_S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("AWS_S3_REGION_NAME") or None,
+            "location": os.environ.get("SPINK_MEDIA_S3_PREFIX", "").strip("/"),
+            "default_acl": None,
+            "querystring_auth": True,
+            # Names are random (placements.attachments): never overwrite, never guess.
+            "file_overwrite": False,
+        },
+    }
 
 # --- Uploads (limits in spink/uploads.py) --------------------------------------------------
 # The first handler stops storing a file beyond spink.uploads.MAX_UPLOAD_BYTES (10 MB, what
@@ -381,6 +413,14 @@ DATA_UPLOAD_MAX_NUMBER_FILES = 20
 # same service is flagged to the officer before a recommendation is sent.
 PRICE_FLAG_FACTOR = env_float("PRICE_FLAG_FACTOR", 1.25)
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# --- Notifications and reminders (notifications.tasks, every morning) ----------------------
+# Recommendations waiting this many days for the social worker's choice are reminded of; so
+# are open requests without a recommendation whose wanted start is this close, and drafts
+# untouched for this long.
+NOTIFICATIONS_CHOICE_WAITING_DAYS = env_int("NOTIFICATIONS_CHOICE_WAITING_DAYS", 5)
+NOTIFICATIONS_START_SOON_DAYS = env_int("NOTIFICATIONS_START_SOON_DAYS", 2)
+NOTIFICATIONS_STALE_DRAFT_DAYS = env_int("NOTIFICATIONS_STALE_DRAFT_DAYS", 14)
 
 # --- Basic monitoring ----------------------------------------------------------------------
 # A source that is down is tried again after this many seconds, doubled at each attempt
@@ -465,6 +505,7 @@ SPECTACULAR_SETTINGS = {
         "RequestKindEnum": "placements.models.RequestKind",
         "DeviationStatusEnum": "placements.models.Deviation.Status",
         "TimelineEventKindEnum": "placements.models.TimelineEvent.Kind",
+        "AttachmentKindEnum": "placements.models.AttachmentKind",
         "PlacementTeamEnum": "spink.accounts.models.PlacementTeam",
         "PublicationStatusEnum": "providers.models.PublicationStatus",
         "SignalKindEnum": "followup.models.Signal.Kind",

@@ -186,7 +186,7 @@ def request_fields(**overrides):
     fields = {
         "service": Service.objects.get(code="hvb"),
         "urgency": "planned",
-        "wanted_start": dt.date(2026, 12, 1),
+        "wanted_start": dt.date.today() + dt.timedelta(days=14),
         "person_identity_number": VALID_PERSONAL_NUMBER,
         "person_first_name": "Alva",
         "person_last_name": "Testsson",

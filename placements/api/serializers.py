@@ -13,6 +13,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -23,6 +24,8 @@ from placements.models import (
     CASE_DETAIL_FIELDS,
     PERSON_FIELDS,
     REQUEST_EDITABLE_FIELDS,
+    Attachment,
+    AttachmentKind,
     Deviation,
     PlacementRequest,
     Recommendation,
@@ -380,3 +383,52 @@ class DeviationSerializer(_HidesCaseText):
         fields = ["id", "description", "status", "status_display", "created_at"]
         read_only_fields = fields
         extra_kwargs = {"description": {"allow_null": True}}
+
+
+# --- Attachments ------------------------------------------------------------------------------
+
+
+class AttachmentSerializer(_HidesCaseText):
+    """An attachment's description; its file name is person data (null for whoever may not
+    see the person) and its file is fetched from `download_url` (logged)."""
+
+    case_text_fields = ("original_name", "download_url")
+
+    kind_display = CharField(source="get_kind_display", read_only=True)
+    uploaded_by = serializers.SerializerMethodField()
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Attachment
+        fields = [
+            "id",
+            "kind",
+            "kind_display",
+            "original_name",
+            "content_type",
+            "size",
+            "uploaded_by",
+            "uploaded_at",
+            "download_url",
+        ]
+        read_only_fields = fields
+        extra_kwargs = {"original_name": {"allow_null": True}}
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_uploaded_by(self, attachment: Attachment) -> str | None:
+        return attachment.uploaded_by.get_full_name() or attachment.uploaded_by.username
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_download_url(self, attachment: Attachment) -> str | None:
+        return reverse(
+            "api:placement-request-attachment",
+            kwargs={"pk": attachment.request_id, "attachment_id": attachment.pk},
+        )
+
+
+class AttachmentUploadSerializer(serializers.Serializer):
+    """multipart/form-data: the kind of document and the file (PDF, Office, PNG or JPEG, at
+    most 10 MB; its type is checked from its content)."""
+
+    kind = serializers.ChoiceField(choices=AttachmentKind.choices)
+    file = serializers.FileField(allow_empty_file=False)

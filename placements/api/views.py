@@ -13,16 +13,20 @@ and every response that shows it is written to the read log (services.log_person
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from placements import matching, rules, selectors, services
+from placements import attachments, matching, rules, selectors, services
 from placements.api.filters import PlacementRequestFilter
 from placements.api.serializers import (
     AssignSerializer,
+    AttachmentSerializer,
+    AttachmentUploadSerializer,
     ChoiceSerializer,
     DeviationInputSerializer,
     DeviationSerializer,
@@ -41,7 +45,7 @@ from spink import concurrency
 from spink.accounts import access
 from spink.accounts.access import Capability
 from spink.accounts.http import AuthenticatedRequest
-from spink.api import ID_PATH_PATTERN
+from spink.api import ID_PATH_PATTERN, FormParser, JSONParser, MultiPartParser, parse_id
 from spink.errors import RuleViolation
 from spink.pagination import CappedPageNumberPagination
 
@@ -344,3 +348,78 @@ class PlacementRequestViewSet(
         events = placement.timeline.select_related("actor")
         context = self._person_context(placement)
         return Response(TimelineEventSerializer(events, many=True, context=context).data)
+
+    # --- Attachments ----------------------------------------------------------------------------
+
+    @extend_schema(
+        methods=["GET"],
+        summary="The request's attachments (file names only for those who may see the person)",
+        responses={200: AttachmentSerializer(many=True), **ERROR_RESPONSES},
+    )
+    @extend_schema(
+        methods=["POST"],
+        summary="Attach a document (the request's social worker or assigned officer)",
+        description=(
+            "multipart/form-data with `kind` and `file`: a PDF, an Office document (DOCX, "
+            "XLSX, PPTX, ODT, ODS, ODP) or a PNG or JPEG image of at most 10 MB, its type "
+            "checked from its content. A refused file answers 400 with a `file` field error."
+        ),
+        request={"multipart/form-data": AttachmentUploadSerializer},
+        responses={201: AttachmentSerializer, **ERROR_RESPONSES},
+    )
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        filter_backends=[],
+        pagination_class=None,
+        parser_classes=[MultiPartParser, FormParser, JSONParser],
+    )
+    def attachments(self, request, pk=None):
+        placement = self.get_object()
+        context = {"show_person": rules.may_open_attachments(request.user, placement)}
+        if request.method == "GET":
+            items = attachments.of_request(placement)
+            return Response(AttachmentSerializer(items, many=True, context=context).data)
+        data = self._body(AttachmentUploadSerializer)
+        attachment = attachments.add_attachment(
+            actor=request.user, request=placement.pk, kind=data["kind"], file=data["file"]
+        )
+        attachment = attachments.of_request(placement).get(pk=attachment.pk)
+        return Response(
+            AttachmentSerializer(attachment, context=context).data, status=status.HTTP_201_CREATED
+        )
+
+    @extend_schema(
+        methods=["GET"],
+        summary="Download an attachment (logged as a read of the person's data)",
+        description="The file itself, as an attachment with its own content type.",
+        responses={
+            (200, "*/*"): OpenApiTypes.BINARY,
+            **ERROR_RESPONSES,
+        },
+    )
+    @extend_schema(
+        methods=["DELETE"],
+        summary="Remove an attachment (its uploader, while the request is open)",
+        responses={204: None, **ERROR_RESPONSES},
+    )
+    @action(
+        detail=True,
+        methods=["get", "delete"],
+        url_path=rf"attachments/(?P<attachment_id>{ID_PATH_PATTERN})",
+        url_name="attachment",
+        filter_backends=[],
+        pagination_class=None,
+    )
+    def attachment(self, request, pk=None, attachment_id=None):
+        placement = self.get_object()
+        found_id = parse_id(attachment_id)
+        found = attachments.of_request(placement).filter(pk=found_id).first() if found_id else None
+        if found is None:
+            raise Http404
+        found.request = placement
+        if request.method == "DELETE":
+            attachments.remove_attachment(actor=request.user, attachment=found.pk)
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        handle = attachments.open_for(actor=request.user, attachment=found, channel="api-download")
+        return attachments.file_response(found, handle)

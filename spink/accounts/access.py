@@ -14,15 +14,13 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, TypeVar
 
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.http import Http404
 
-from spink.accounts.models import Role, ScopeLookups
+from spink.accounts.models import Role, ScopeLookups, User
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
-
-    from spink.accounts.models import User
 
 M = TypeVar("M", bound=Model)
 
@@ -127,6 +125,19 @@ def visible(user: User | AnonymousUser, queryset: QuerySet[M]) -> QuerySet[M]:
     return queryset.none()
 
 
+def may_search_requests(user: User | AnonymousUser) -> bool:
+    """Who gets the header's search for requests: those who write or handle them."""
+    return has_capability(user, Capability.SUBMIT_PLACEMENT_REQUEST) or has_capability(
+        user, Capability.HANDLE_PLACEMENT_REQUEST
+    )
+
+
+def placement_officers_of(user: User | AnonymousUser) -> QuerySet[User]:
+    """The placement officers a list may filter by: those of the user's municipality."""
+    officers = within_municipality(user, User.objects.filter(is_active=True), "municipality")
+    return officers.filter(role=Role.PLACEMENT_OFFICER).order_by("first_name", "last_name")
+
+
 def get_visible_or_404(user: User, queryset: QuerySet[M], **lookup) -> M:
     """Fetch one record the user may see; others look exactly like records that do not exist."""
     try:
@@ -170,6 +181,27 @@ def may_see_person(user: User | AnonymousUser, record) -> bool:
     if user.role == Role.PLACEMENT_OFFICER:
         return bool(user.placement_team) and record.team == user.placement_team
     return False
+
+
+def person_visible_filter(user: User | AnonymousUser) -> Q:
+    """`may_see_person` as a filter over placement requests: the requests (within `visible`)
+    whose person `user` may see. A search by person looks only there, so that it cannot tell
+    anyone without the need to know that the person has a request (tests check that the two
+    agree for every role and record)."""
+    if not (user.is_authenticated and user.is_active):
+        return Q(pk__in=[])
+    own = Q(social_worker_id=user.pk) | Q(assigned_officer_id=user.pk)
+    if is_administrator(user):
+        return Q(protected_identity=False) | own
+    shared = Q(pk__in=[])
+    if user.role == Role.SOCIAL_WORKER:
+        if user.org_unit_id is not None:
+            shared |= Q(org_unit_id=user.org_unit_id)
+        if user.administration_id is not None and social_workers_see_administration(user):
+            shared |= Q(administration_id=user.administration_id)
+    elif user.role == Role.PLACEMENT_OFFICER and user.placement_team:
+        shared = Q(team=user.placement_team)
+    return own | (Q(protected_identity=False) & shared)
 
 
 def social_workers_see_administration(user: User) -> bool:

@@ -190,3 +190,34 @@ class User(AbstractUser):
     @property
     def is_administrator(self) -> bool:
         return self.role == Role.ADMINISTRATOR or self.is_superuser
+
+
+class SavedFilter(models.Model):
+    """A user's named filter of one list (the list's URL name and its query string), and
+    which one, if any, the list opens with (spink.accounts.saved_filters)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="saved_filters")
+    list_name = models.CharField(_("list"), max_length=60)
+    name = models.CharField(_("name"), max_length=80)
+    query = models.CharField(_("filter"), max_length=1000, blank=True)
+    is_default = models.BooleanField(_("opens the list"), default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("saved filter")
+        verbose_name_plural = _("saved filters")
+        constraints = [
+            # Also the index of "this user's filters of this list".
+            models.UniqueConstraint(
+                fields=["user", "list_name", "name"], name="saved_filter_unique_name"
+            ),
+            models.UniqueConstraint(
+                fields=["user", "list_name"],
+                condition=models.Q(is_default=True),
+                name="saved_filter_one_default",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -196,7 +196,7 @@ def test_a_rejected_control_keeps_the_unit_unpublished(page, assert_accessible):
 
     main(page).get_by_role("link", name="Solhem Kortedala").click()
     status_form = page.get_by_role("form", name="Byt status")
-    status_form.get_by_label("Publicerad").check()
+    status_form.get_by_label("Publicerad", exact=True).check()
     status_form.get_by_label("Motivering till statusändringen").fill("Kontroll klar")
     status_form.get_by_role("button", name="Byt status").click()
     status_form = page.get_by_role("form", name="Byt status")

@@ -1,6 +1,7 @@
 """A placement request from start to placement, as real users in Chromium, with axe checks on
 every page visited; and a protected identity as a third user sees it."""
 
+import datetime as dt
 import re
 from decimal import Decimal
 
@@ -73,8 +74,10 @@ def test_request_goes_from_social_worker_to_officer_and_back_to_placement(
     expect(subcategory.locator("option")).to_have_count(4)
     subcategory.select_option(label="Behandlingsuppdrag")
     page.get_by_label("Brådska").select_option(label="Planerad")
-    page.get_by_label("Önskat startdatum").fill("2026-12-01")
-    page.get_by_label("Personnummer").fill("20120315-2382")
+    page.get_by_label("Önskat startdatum").fill(
+        (dt.date.today() + dt.timedelta(days=14)).isoformat()
+    )
+    page.get_by_role("textbox", name="Personnummer").fill("20120315-2382")
     page.get_by_label("Förnamn").fill("Alva")
     page.get_by_label("Efternamn").fill("Testsson")
     page.get_by_label("Behov och krav").fill("Behöver struktur och skolgång.")

@@ -129,7 +129,7 @@ def create_body(**overrides):
     body = {
         "service": "hvb",
         "urgency": "planned",
-        "wanted_start": "2026-12-01",
+        "wanted_start": (dt.date.today() + dt.timedelta(days=14)).isoformat(),
         "person_identity_number": "20120315-2382",
         "person_first_name": "Alva",
         "person_last_name": "Testsson",

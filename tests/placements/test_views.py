@@ -538,7 +538,7 @@ def _form_data(**overrides):
         "service": str(_service("hvb").pk),
         "subcategory": "",
         "urgency": "planned",
-        "wanted_start": "2026-12-01",
+        "wanted_start": (dt.date.today() + dt.timedelta(days=14)).isoformat(),
         "expected_length": "unknown",
         "person_identity_number": "20120315-2382",
         "person_first_name": "Alva",

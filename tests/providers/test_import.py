@@ -788,7 +788,7 @@ def test_page_shows_the_row_by_row_report_of_a_bad_file(client, agreement, procu
     assert "ridskola" in body
     assert '<th scope="row">3</th>' in body
     assert 'action="/register/import/confirm/"' not in body
-    assert "<caption>" in body
+    assert "<caption" in body
 
 
 def test_page_imports_directly_without_dry_run(client, agreement, procurement, org):

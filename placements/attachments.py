@@ -44,6 +44,7 @@ from placements.models import (
     PlacementRequest,
     TimelineEvent,
 )
+from placements.services import locked_request
 from spink import uploads
 from spink.accounts.models import User
 from spink.errors import RuleViolation
@@ -223,15 +224,6 @@ def _pk(record: Model | int) -> int:
     return record.pk if isinstance(record, Model) else record
 
 
-def _locked(request: PlacementRequest | int) -> PlacementRequest:
-    # Every attachment write locks its request first, so they are serialised per request.
-    return (
-        PlacementRequest.objects.select_for_update(of=("self",))
-        .select_related("administration")
-        .get(pk=_pk(request))
-    )
-
-
 def _new_storage_name() -> str:
     # Random and without the user's name or extension: nothing to guess, nothing a web
     # server in front could serve by type.
@@ -249,7 +241,7 @@ def add_attachment(
     stored: str | None = None
     try:
         with transaction.atomic():
-            placement = _locked(request)
+            placement = locked_request(request)
             rules.REQUEST_WORKFLOW.check("attach", placement, actor)
             file.seek(0)
             stored = default_storage.save(_new_storage_name(), file)
@@ -287,7 +279,7 @@ def remove_attachment(*, actor: User, attachment: Attachment | int) -> None:
         if isinstance(attachment, Attachment)
         else Attachment.objects.values_list("request_id", flat=True).get(pk=attachment)
     )
-    placement = _locked(request_id)
+    placement = locked_request(request_id)
     found = Attachment.objects.filter(pk=_pk(attachment), request=placement).first()
     if found is None:
         raise RuleViolation(_("The attachment has already been removed."), "removed")

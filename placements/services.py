@@ -70,7 +70,10 @@ def _pk(record: Model | int | None) -> int | None:
     return record.pk if isinstance(record, Model) else record
 
 
-def _locked(request: PlacementRequest | int) -> PlacementRequest:
+def locked_request(request: PlacementRequest | int) -> PlacementRequest:
+    """The request, row-locked for this transaction: every write to a request or to what hangs
+    on it (recommendations, deviations, attachments) takes this lock first, so that they are
+    serialised per request."""
     return (
         PlacementRequest.objects.select_for_update(of=("self",))
         .select_related("administration")
@@ -180,7 +183,7 @@ def update_draft(
     """Change a draft. `seen` is the version the author saw (a form's token or an If-Match
     value): a save over someone else's later change is refused (concurrency.StaleEdit).
     The timeline's event names the fields that changed, never their values."""
-    request = _locked(request)
+    request = locked_request(request)
     _check("edit_draft", request, actor)
     concurrency.check(request, REQUEST_EDITABLE_FIELDS, seen=seen)
     before = concurrency.snapshot(request, REQUEST_EDITABLE_FIELDS)
@@ -198,7 +201,7 @@ def update_draft(
 
 @transaction.atomic
 def submit(*, actor: User, request: PlacementRequest | int) -> PlacementRequest:
-    request = _locked(request)
+    request = locked_request(request)
     _check("submit", request, actor)
     if request.wanted_start < timezone.localdate():
         raise RuleViolation(
@@ -224,7 +227,7 @@ def report_choice(
     recommendation: Recommendation | int,
     start_date: dt.date,
 ) -> PlacementRequest:
-    request = _locked(request)
+    request = locked_request(request)
     _check("choose", request, actor)
     chosen = (
         request.recommendations.select_related("offering__unit")
@@ -261,7 +264,7 @@ def _close_with_reason(
     actor: User, request: PlacementRequest | int, reason: str, action: str, kind: str
 ) -> PlacementRequest:
     reason = _require_text(reason, "reason")
-    request = _locked(request)
+    request = locked_request(request)
     _check(action, request, actor)
     _close(request, action, reason)
     _event(request, kind, actor, reason)
@@ -289,7 +292,7 @@ def _close(request: PlacementRequest, action: str, note: str) -> None:
 @transaction.atomic
 def take(*, actor: User, request: PlacementRequest | int) -> PlacementRequest:
     """An officer takes a submitted request. Two officers at once: the second is refused."""
-    request = _locked(request)
+    request = locked_request(request)
     _check("take", request, actor)
     request.assigned_officer = actor
     _advance("take", request)
@@ -302,7 +305,7 @@ def take(*, actor: User, request: PlacementRequest | int) -> PlacementRequest:
 def assign(
     *, actor: User, request: PlacementRequest | int, officer: User | int
 ) -> PlacementRequest:
-    request = _locked(request)
+    request = locked_request(request)
     _check("assign", request, actor)
     assignee = officer if isinstance(officer, User) else User.objects.filter(pk=officer).first()
     if assignee is None or not (
@@ -329,7 +332,7 @@ def send_recommendation(
 ) -> Recommendation:
     """Recommend a matching unit. Direct procurement needs a price; a price well above the
     framework level is refused until the officer confirms it (accept_price_flag)."""
-    request = _locked(request)
+    request = locked_request(request)
     _check("recommend", request, actor)
     candidate = next(iter(matching.rank_candidates(request, offering_id=_pk(offering))), None)
     if candidate is None:
@@ -421,7 +424,7 @@ def notify_recommendation(*, recommendation: Recommendation | int) -> bool:
 @transaction.atomic
 def post_message(*, actor: User, request: PlacementRequest | int, text: str) -> TimelineEvent:
     text = _require_text(text, "text")
-    request = _locked(request)
+    request = locked_request(request)
     _check("message", request, actor)
     return _event(request, K.MESSAGE, actor, text)
 
@@ -446,7 +449,7 @@ def log_person_reads(*, actor: User, requests: Iterable[PlacementRequest], chann
 def lodge_deviation(*, actor: User, request: PlacementRequest | int, description: str) -> Deviation:
     """An administration complains about Spink's handling of one of its requests."""
     description = _require_text(description, "description")
-    request = _locked(request)
+    request = locked_request(request)
     if not rules.may_lodge_deviation(actor, request):
         raise RuleViolation(
             _("Only a social worker of the request's administration can lodge a deviation."),

@@ -390,6 +390,8 @@ def _render_detail(
         ),
         "timeline": placement.timeline.select_related("actor"),
         "deviations": deviations,
+        # A failed upload's bound form; the attachment_section tag reads the rest itself.
+        "attachment_form": forms.get("attachment_form"),
         "matching": _matching(
             placement,
             user,
@@ -710,9 +712,8 @@ def attachment_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                 % {"name": attachment.original_name, "reference": placement.reference},
             )
             return redirect(reverse("placements:request-detail", args=[pk]) + "#attachments")
-    # The page again, with the bound form in its section (read by the attachment_section tag).
-    request.attachment_form = form  # type: ignore[attr-defined]
-    return _render_detail(request, placement, status=400)
+    # The page again, with the bound form in its section.
+    return _render_detail(request, placement, status=400, attachment_form=form)
 
 
 @login_required

@@ -15,8 +15,7 @@ register = template.Library()
 @register.inclusion_tag("placements/includes/attachments.html", takes_context=True)
 def attachment_section(context: template.Context) -> dict[str, Any]:
     request = context.get("request")
-    # A failed upload re-renders the request page with its bound form (views.attachment_add).
-    form = getattr(request, "attachment_form", None)
+    form = context.get("attachment_form")  # a failed upload's bound form (views.attachment_add)
     data = attachments.section(
         context["placement"], context["user"], set(context.get("actions") or ()), form=form
     )

@@ -83,6 +83,7 @@ EVENTS: dict[str, Row] = {
         _("New message on %(reference)s."),
         email_by_default=True,
     ),
+    # E.INTERNAL_NOTE has no row: an internal note tells nobody (never the social worker).
     E.ASSIGNED: Row(
         Kind.ASSIGNED,
         (R.ASSIGNED_OFFICER,),

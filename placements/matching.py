@@ -66,6 +66,13 @@ def _needs(flag: str, unit_field: str) -> Callable[[PlacementRequest, dt.date], 
     return lambda request, on: Q(**{f"unit__{unit_field}": True}) if getattr(request, flag) else Q()
 
 
+def _eu_assignment_condition(request: PlacementRequest, on: dt.date) -> Q:
+    # Assignments under the mass-flight directive go to the housing units that take them.
+    if request.kind != RequestKind.EU_ASSIGNMENT:
+        return Q()
+    return Q(unit__takes_eu_assignments=True)
+
+
 def _subcategory_condition(request: PlacementRequest, on: dt.date) -> Q:
     if request.subcategory_id is None:
         return Q()
@@ -102,6 +109,7 @@ REQUEST_CHECKS: list[RequestCheck] = [
         ),
     ),
     RequestCheck("subcategory", _("Does not offer the subcategory"), _subcategory_condition),
+    RequestCheck("eu_assignment", _("Does not take EU assignments"), _eu_assignment_condition),
 ]
 
 
@@ -141,11 +149,7 @@ def current_price() -> Subquery:
 
 
 def _service_offerings(request: PlacementRequest) -> QuerySet[UnitService]:
-    offerings = UnitService.objects.filter(service_id=request.service_id)
-    if request.kind == RequestKind.EU_ASSIGNMENT:
-        # Assignments under the mass-flight directive go to the housing units that take them.
-        offerings = offerings.filter(unit__takes_eu_assignments=True)
-    return offerings
+    return UnitService.objects.filter(service_id=request.service_id)
 
 
 def _request_condition(request: PlacementRequest, on: dt.date) -> Q:
@@ -290,6 +294,7 @@ def _why_it_matches(request: PlacementRequest, offering: UnitService) -> list[st
         (request.needs_protected_housing, _("Suitable for protected identity")),
         (request.needs_wheelchair_access, _("Wheelchair accessible")),
         (request.needs_pets, _("Allows pets")),
+        (request.kind == RequestKind.EU_ASSIGNMENT, _("Takes EU assignments")),
     ):
         if flag:
             reasons.append(str(text))

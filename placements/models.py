@@ -269,14 +269,17 @@ class PlacementRequest(models.Model):
             # Search by name (placements.search): any part of a first or last name, through
             # trigrams, so that "sven" finds Svensson among a region's requests.
             # On UPPER(), as Django writes icontains and istartswith on PostgreSQL: trigrams
-            # for a part anywhere in a name, a B-tree of patterns for the names' beginnings.
+            # for one word anywhere in a name; B-trees of patterns for a full name, said first
+            # name first (the beginnings of the last name and, within it, of the first name)
+            # or last name first (the first name's beginning is the rarer).
+            models.Index(
+                OpClass(Upper("person_last_name"), name="text_pattern_ops"),
+                OpClass(Upper("person_first_name"), name="text_pattern_ops"),
+                name="request_full_name_prefix",
+            ),
             models.Index(
                 OpClass(Upper("person_first_name"), name="text_pattern_ops"),
                 name="request_first_name_prefix",
-            ),
-            models.Index(
-                OpClass(Upper("person_last_name"), name="text_pattern_ops"),
-                name="request_last_name_prefix",
             ),
             GinIndex(
                 OpClass(Upper("person_first_name"), name="gin_trgm_ops"),
@@ -385,6 +388,8 @@ class TimelineEvent(models.Model):
         SUBMITTED = "submitted", _("Submitted")
         ASSIGNED = "assigned", _("Assigned")
         MESSAGE = "message", _("Message")
+        # Read only by placement officers (access.may_read_internal_notes), never exported.
+        INTERNAL_NOTE = "internal_note", _("Internal note")
         RECOMMENDATION_SENT = "recommendation_sent", _("Recommendation sent")
         PROVIDER_CHOSEN = "provider_chosen", _("Provider chosen")
         NO_PROVIDER_FOUND = "no_provider_found", _("No provider found")

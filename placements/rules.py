@@ -171,6 +171,14 @@ REQUEST_WORKFLOW: Workflow[PlacementRequest] = Workflow(
             _may_message,
             _("the request's social workers and placement officers"),
         ),
+        # Who may read one is access.may_read_internal_notes: the same people.
+        "internal_note": Action(
+            _("write an internal note"),
+            OPEN | frozenset({R.PLACED, R.NOT_PLACED}),
+            None,
+            access.may_read_internal_notes,
+            _("the request's placement officers"),
+        ),
         "attach": Action(
             _("attach a file"),
             ATTACHMENT_STATES,

@@ -139,7 +139,6 @@ def _apply_fields(request: PlacementRequest, fields: dict[str, Any]) -> None:
 # --- Social worker ----------------------------------------------------------------------------
 
 
-@transaction.atomic
 def _refuse_past_start(wanted_start: dt.date | None) -> None:
     """A request asks for a placement from today on: a wanted start in the past is a typo."""
     if isinstance(wanted_start, dt.date) and wanted_start < timezone.localdate():
@@ -148,6 +147,7 @@ def _refuse_past_start(wanted_start: dt.date | None) -> None:
         )
 
 
+@transaction.atomic
 def create_request(*, actor: User, **fields: Any) -> PlacementRequest:
     """A social worker starts a request (a draft, REQUEST_EDITABLE_FIELDS) for their own
     organisation unit."""
@@ -427,6 +427,17 @@ def post_message(*, actor: User, request: PlacementRequest | int, text: str) -> 
     request = locked_request(request)
     _check("message", request, actor)
     return _event(request, K.MESSAGE, actor, text)
+
+
+@transaction.atomic
+def post_internal_note(*, actor: User, request: PlacementRequest | int, text: str) -> TimelineEvent:
+    """A placement officer's note on the timeline, read only by those
+    access.may_read_internal_notes names (placements.selectors.timeline_for); nobody is
+    notified of it and no export carries it."""
+    text = _require_text(text, "text")
+    request = locked_request(request)
+    _check("internal_note", request, actor)
+    return _event(request, K.INTERNAL_NOTE, actor, text)
 
 
 def log_person_read(*, actor: User, request: PlacementRequest, channel: str) -> None:

@@ -29,6 +29,7 @@ urlpatterns = [
     ),
     path("<int:pk>/no-provider/", views.no_provider_found, name="request-no-provider"),
     path("<int:pk>/messages/", views.post_message, name="request-message"),
+    path("<int:pk>/notes/", views.post_internal_note, name="request-internal-note"),
     path("<int:pk>/print/", views.request_print, name="request-print"),
     path("<int:pk>/attachments/", views.attachment_add, name="attachment-add"),
     path(

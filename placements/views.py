@@ -207,6 +207,8 @@ def _save_request(
         form.add_error(None, str(error.message))
         return None
     if request.POST.get("action") == "submit":
+        if _unconfirmed_duplicate(request, placement):
+            return _duplicate_refused(request, placement)
         try:
             services.submit(actor=request.user, request=placement.pk)
         except RuleViolation as error:
@@ -221,6 +223,32 @@ def _save_request(
         request, _("The draft %(reference)s was saved.") % {"reference": placement.reference}
     )
     return redirect("placements:request-detail", pk=placement.pk)
+
+
+# The box the author ticks to submit although another open request exists (request_form.html).
+CONFIRM_DUPLICATE = "confirm_duplicate"
+
+
+def _unconfirmed_duplicate(request: AuthenticatedHttpRequest, placement: PlacementRequest) -> bool:
+    """Whether a submit must wait: another open request for the person and service that the
+    author may see (selectors.open_duplicates), and the box confirming it is not ticked."""
+    return (
+        not request.POST.get(CONFIRM_DUPLICATE)
+        and selectors.open_duplicates(request.user, placement).exists()
+    )
+
+
+def _duplicate_refused(request: AuthenticatedHttpRequest, placement: PlacementRequest):
+    """Back to the draft's form, which shows the other requests and the box to confirm."""
+    messages.error(
+        request,
+        _(
+            "%(reference)s was not submitted: there is another open request for the same "
+            "person and service. Check it, and confirm below to submit anyway."
+        )
+        % {"reference": placement.reference},
+    )
+    return redirect(reverse("placements:request-edit", args=[placement.pk]) + "?duplicate=refused")
 
 
 @login_required
@@ -241,6 +269,7 @@ def request_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     if not rules.REQUEST_WORKFLOW.allows("edit_draft", placement, request.user):
         return _refused(request, placement, "edit_draft")
     reference = placement.reference  # binding the form overwrites the instance's fields
+    duplicates = list(selectors.open_duplicates(request.user, placement))
     form = RequestForm(request.POST or None, instance=placement)
     if request.method == "POST" and form.is_valid():
         done = _save_request(request, form, placement)
@@ -252,7 +281,13 @@ def request_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "placements/request_form.html",
-        {"form": form, "placement": placement, "reference": reference},
+        {
+            "form": form,
+            "placement": placement,
+            "reference": reference,
+            "duplicates": duplicates,
+            "duplicate_refused": bool(duplicates) and request.GET.get("duplicate") == "refused",
+        },
         status=status,
     )
 
@@ -385,10 +420,11 @@ def _render_detail(
         "actions": actions,
         **_back_link(user),
         "show_person": show_person,
+        "may_view_register": access.has_capability(user, Capability.VIEW_REGISTER),
         "recommendations": placement.recommendations.select_related(
             "offering__unit__provider", "offering__operating_form", "created_by"
         ),
-        "timeline": placement.timeline.select_related("actor"),
+        "timeline": selectors.timeline_for(user, placement),
         "deviations": deviations,
         # A failed upload's bound form; the attachment_section tag reads the rest itself.
         "attachment_form": forms.get("attachment_form"),
@@ -421,6 +457,7 @@ def _render_detail(
             form("assign_form", "assign", lambda: AssignForm(placement=placement))
         ),
         "message_form": form("message_form", "message", MessageForm),
+        "note_form": form("note_form", "internal_note", _note_form),
         "deviation_form": (
             form("deviation_form", None, DeviationForm)
             if rules.may_lodge_deviation(user, placement)
@@ -475,7 +512,11 @@ def _act(
                 )
                 return _render_detail(request, placement, status=409, **{form_name: form})
             messages.error(request, str(error.message))
-            return _render_detail(request, placement, status=refusal_status(error))
+            # Also next to the form that failed (when the page still offers it).
+            add_refusal(form, error)
+            return _render_detail(
+                request, placement, status=refusal_status(error), **{form_name: form}
+            )
         except ValidationError as error:
             add_refusal(form, error)
         else:
@@ -492,9 +533,14 @@ def _act(
 @login_required
 @require_POST
 def submit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    placement = _visible(request, pk)
+    if _unconfirmed_duplicate(request, placement) and rules.REQUEST_WORKFLOW.allows(
+        "submit", placement, request.user
+    ):
+        return _duplicate_refused(request, placement)
     return _act(
         request,
-        _visible(request, pk),
+        placement,
         "submit_form",
         django_forms.Form(request.POST),
         lambda p, data: services.submit(actor=request.user, request=p.pk),
@@ -622,6 +668,28 @@ def post_message(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         MessageForm(request.POST),
         lambda p, data: services.post_message(actor=request.user, request=p.pk, text=data["text"]),
         _("The message was added to the timeline of %(reference)s."),
+    )
+
+
+def _note_form(data=None) -> MessageForm:
+    """An internal note: a text like a message's, under a name and label of its own."""
+    form = MessageForm(data, prefix="note")
+    form.fields["text"].label = _("Internal note")
+    return form
+
+
+@login_required
+@require_POST
+def post_internal_note(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    return _act(
+        request,
+        _visible(request, pk),
+        "note_form",
+        _note_form(request.POST),
+        lambda p, data: services.post_internal_note(
+            actor=request.user, request=p.pk, text=data["text"]
+        ),
+        _("The internal note was added to the timeline of %(reference)s."),
     )
 
 
@@ -763,7 +831,8 @@ def request_print(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "recommendations": placement.recommendations.select_related(
             "offering__unit__provider", "offering__operating_form", "created_by"
         ),
-        "timeline": placement.timeline.select_related("actor"),
+        # A printout leaves Spink: never with the internal notes.
+        "timeline": selectors.shared_timeline(placement),
         "attachments": attachments.of_request(placement),
         "may_open_attachments": rules.may_open_attachments(user, placement),
         "printed_at": timezone.now(),

@@ -36,6 +36,7 @@ from providers.forms import (
 )
 from providers.models import Permit, PublicationStatus, Unit, UnitService
 from spink import concurrency
+from spink.accounts import saved_filters
 from spink.accounts.access import Capability
 from spink.accounts.http import AuthenticatedHttpRequest
 from spink.accounts.views import require_capability
@@ -56,6 +57,9 @@ def _can_view_agreements(request: AuthenticatedHttpRequest) -> bool:
 @login_required
 def unit_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     require_capability(request, Capability.VIEW_REGISTER)
+    saved, default = saved_filters.for_list(request, "providers:unit-list")
+    if default is not None:
+        return default
     filterset = UnitFilter(
         request.GET, queryset=selectors.visible_units(request.user), request=request
     )
@@ -70,6 +74,7 @@ def unit_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         context={
             "filter": filterset,
             "page": page,
+            "saved": saved,
             "full_register": can(request, Capability.VIEW_FULL_REGISTER),
             "can_edit": can(request, Capability.EDIT_REGISTER),
             "can_view_agreements": _can_view_agreements(request),

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from categories.models import Service
 from placements import matching, services
-from placements.models import PlacementRequest
+from placements.models import PlacementRequest, RequestKind
 from spink.accounts.models import PlacementTeam, Role, User
 from spink.luhn import luhn_check_digit
 
@@ -50,6 +50,12 @@ PLAN = [
     ("korttidsvistelse", 11, "planned", "placed"),
     ("hvb", 15, "planned", "draft"),
 ]
+# Open assignments under the EU mass-flight directive (housing that takes them), one waiting
+# in the queue and one an officer is matching.
+EU_PLAN = [
+    ("socialt-boende", 31, "acute", "submitted"),
+    ("socialt-boende", 44, "planned", "in_matching"),
+]
 
 
 def _officer_for(team: str, municipality_id: int) -> User | None:
@@ -70,13 +76,16 @@ def seed() -> int:
     rng = random.Random(SEED)
     today = timezone.localdate()
     created = 0
-    for index, (service_code, age, urgency, stage) in enumerate(PLAN):
+    plan = [(*row, RequestKind.PLACEMENT) for row in PLAN]
+    plan += [(*row, RequestKind.EU_ASSIGNMENT) for row in EU_PLAN]
+    for index, (service_code, age, urgency, stage, kind) in enumerate(plan):
         worker = workers[index % len(workers)]
         female = rng.random() < 0.5
         birth = dt.date(today.year - age, rng.randrange(1, 13), rng.randrange(1, 28))
         service = Service.objects.select_related("area").get(code=service_code)
         request = services.create_request(
             actor=worker,
+            kind=kind,
             service=service,
             urgency=urgency,
             wanted_start=today + dt.timedelta(days=rng.randrange(0, 30)),

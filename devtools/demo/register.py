@@ -128,6 +128,12 @@ PRICE_RANGE = {  # daily price (SEK) spans per service, from framework price lis
     "korttidsvistelse": (3000, 6500),
     "korttidsboende": (2200, 4800),
 }
+# The housing that takes persons the Migration Agency assigns under the EU mass-flight
+# directive: supported social housing and emergency shelters (adults' "boende" services), about
+# half of their units. Drawn from a random stream of its own, so the rest of the register is
+# the same as without it.
+EU_HOUSING = ("socialt-boende", "nodbistand-boende")
+EU_HOUSING_SHARE = 0.5
 AGE_SPAN = {"barn-och-unga": (0, 20), "vuxen": (18, 120), "funktionsstod": (0, 120)}
 PRICE_START = dt.date(2025, 1, 1)
 
@@ -160,6 +166,7 @@ def seed(actor=None) -> int:
     if demo_register_exists():
         return 0
     rng = random.Random(SEED)
+    eu_rng = random.Random(SEED + 1)
     municipalities = list(Municipality.objects.order_by("code"))
     gothenburg = next((m for m in municipalities if m.code == "1480"), municipalities[0])
     forms = {form.code: form for form in OperatingForm.objects.all()}
@@ -244,6 +251,9 @@ def seed(actor=None) -> int:
             wheelchair_accessible=rng.random() < 0.25,
             protected_housing_suitable=service.code == "skyddat-boende" or rng.random() < 0.05,
             pets_allowed=rng.random() < 0.1,
+            takes_eu_assignments=(
+                service.code in EU_HOUSING and eu_rng.random() < EU_HOUSING_SHARE
+            ),
             languages=rng.sample(
                 ["svenska", "engelska", "arabiska", "somaliska", "persiska", "tigrinja"],
                 k=rng.randrange(1, 3),

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from categories.models import CategoryArea, OperatingForm, Service
 from devtools import rulebook
-from devtools.demo.register import NAME_WORDS, PLACES, PRICE_RANGE, _org_number
+from devtools.demo.register import EU_HOUSING, NAME_WORDS, PLACES, PRICE_RANGE, _org_number
 from providers.models import (
     AgreementUnit,
     FrameworkAgreement,
@@ -111,8 +111,13 @@ def generate_register(
                 status=status,
                 recommendation_stop=form_code == "direct" and rng.random() < 0.03,
                 order_stop=form_code == "framework" and rng.random() < 0.03,
-                # Some adult housing takes persons assigned under the EU directive.
-                takes_eu_assignments=service.area.code == "vuxen" and rng.random() < 0.1,
+                # A tenth of the adults' units draws; of those, the housing that takes persons
+                # assigned under the EU directive does (the draw kept for the seeded stream).
+                takes_eu_assignments=(
+                    service.area.code == "vuxen"
+                    and rng.random() < 0.1
+                    and service.code in EU_HOUSING
+                ),
             )
         )
         plans.append((service, form_code))

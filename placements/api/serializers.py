@@ -242,6 +242,17 @@ class AssignSerializer(serializers.Serializer):
     )
 
 
+class SubmitSerializer(serializers.Serializer):
+    confirm_duplicate = BooleanField(
+        required=False,
+        default=False,
+        help_text=(
+            "Submit although another open request for the same person and service exists "
+            "(refused otherwise with code duplicate_open_request)."
+        ),
+    )
+
+
 class MessageSerializer(serializers.Serializer):
     text = CharField(required=False, allow_blank=True, default="", max_length=4000)
 

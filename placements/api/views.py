@@ -38,6 +38,7 @@ from placements.api.serializers import (
     ReasonSerializer,
     RecommendationInputSerializer,
     RecommendationSerializer,
+    SubmitSerializer,
     TimelineEventSerializer,
 )
 from placements.models import REQUEST_EDITABLE_FIELDS
@@ -45,9 +46,19 @@ from spink import concurrency
 from spink.accounts import access
 from spink.accounts.access import Capability
 from spink.accounts.http import AuthenticatedRequest
-from spink.api import ID_PATH_PATTERN, FormParser, JSONParser, MultiPartParser, parse_id
+from spink.api import (
+    ID_PATH_PATTERN,
+    FormParser,
+    JSONParser,
+    MultiPartParser,
+    error_body,
+    parse_id,
+)
 from spink.errors import RuleViolation
 from spink.pagination import CappedPageNumberPagination
+
+# The code of a submit refused because another open request exists (placements.selectors).
+DUPLICATE_OPEN_REQUEST = "duplicate_open_request"
 
 ERROR_RESPONSES = {
     400: OpenApiResponse(description="Invalid input, or refused by the workflow rules."),
@@ -172,10 +183,28 @@ class PlacementRequestViewSet(
 
     # --- Social worker ------------------------------------------------------------------------
 
-    @_action_schema("Submit a draft to the placement team")
+    @_action_schema("Submit a draft to the placement team", SubmitSerializer)
     @action(detail=True, methods=["post"])
     def submit(self, request, pk=None):
-        return self._detail(services.submit(actor=request.user, request=self.get_object()).pk)
+        placement = self.get_object()
+        confirmed = self._body(SubmitSerializer)["confirm_duplicate"]
+        if not confirmed and rules.REQUEST_WORKFLOW.allows("submit", placement, request.user):
+            # Only the requests the caller may see, person included (selectors.open_duplicates).
+            references = list(
+                selectors.open_duplicates(request.user, placement).values_list(
+                    "reference", flat=True
+                )
+            )
+            if references:
+                body = error_body(
+                    _(
+                        "There is another open request for the same person and service: "
+                        "check it, and send confirm_duplicate to submit anyway."
+                    ),
+                    DUPLICATE_OPEN_REQUEST,
+                )
+                return Response({**body, "references": references}, status=400)
+        return self._detail(services.submit(actor=request.user, request=placement.pk).pk)
 
     @_action_schema("Withdraw an open request", ReasonSerializer)
     @action(detail=True, methods=["post"])
@@ -345,7 +374,7 @@ class PlacementRequestViewSet(
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
     def timeline(self, request, pk=None):
         placement = self.get_object()
-        events = placement.timeline.select_related("actor")
+        events = selectors.timeline_for(request.user, placement)
         context = self._person_context(placement)
         return Response(TimelineEventSerializer(events, many=True, context=context).data)
 

@@ -28,10 +28,10 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='placementrequest',
-            index=models.Index(django.contrib.postgres.indexes.OpClass(django.db.models.functions.text.Upper('person_first_name'), name='text_pattern_ops'), name='request_first_name_prefix'),
+            index=models.Index(django.contrib.postgres.indexes.OpClass(django.db.models.functions.text.Upper('person_last_name'), name='text_pattern_ops'), django.contrib.postgres.indexes.OpClass(django.db.models.functions.text.Upper('person_first_name'), name='text_pattern_ops'), name='request_full_name_prefix'),
         ),
         migrations.AddIndex(
             model_name='placementrequest',
-            index=models.Index(django.contrib.postgres.indexes.OpClass(django.db.models.functions.text.Upper('person_last_name'), name='text_pattern_ops'), name='request_last_name_prefix'),
+            index=models.Index(django.contrib.postgres.indexes.OpClass(django.db.models.functions.text.Upper('person_first_name'), name='text_pattern_ops'), name='request_first_name_prefix'),
         ),
     ]

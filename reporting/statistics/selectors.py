@@ -94,10 +94,13 @@ def _in_scope(queryset: QuerySet, filters: Filters) -> QuerySet:
     return queryset.order_by()
 
 
-def scoped_tallies(user: User, filters: Filters) -> QuerySet[RequestTally]:
-    """Tallies of placement requests submitted in the year or the year before, in scope."""
+def scoped_tallies(
+    user: User, filters: Filters, kinds: tuple[str, ...] = (RequestKind.PLACEMENT,)
+) -> QuerySet[RequestTally]:
+    """Tallies of requests of the kinds (placement requests unless told) submitted in the year
+    or the year before, in scope."""
     queryset = access.visible(user, RequestTally.objects.all()).filter(
-        kind=RequestKind.PLACEMENT,
+        kind__in=kinds,
         month__gte=dt.date(filters.previous, 1, 1),
         month__lt=dt.date(filters.year + 1, 1, 1),
     )
@@ -127,6 +130,21 @@ def _requests(condition: Q | None = None):
 
 def _comparison_counts(filters: Filters) -> dict:
     return {"current": _requests(_in_year(filters)), "previous": _requests(~_in_year(filters))}
+
+
+# Placement requests and EU assignments summed from the same tallies in one pass.
+BOTH_KINDS = (RequestKind.PLACEMENT, RequestKind.EU_ASSIGNMENT)
+_PLACEMENT = Q(kind=RequestKind.PLACEMENT)
+_EU = Q(kind=RequestKind.EU_ASSIGNMENT)
+
+
+def _comparison_and_eu_counts(filters: Filters) -> dict:
+    """Placement requests of the year and the year before, and EU assignments of the year."""
+    return {
+        "current": _requests(_PLACEMENT & _in_year(filters)),
+        "previous": _requests(_PLACEMENT & ~_in_year(filters)),
+        "eu_assignments": _requests(_EU & _in_year(filters)),
+    }
 
 
 # --- Requests per category area, service and subcategory ---------------------------------------
@@ -236,6 +254,8 @@ class AdministrationRow:
     municipality: str
     counts: Comparison
     persons: int
+    eu_assignment_count: int = 0  # EU assignments of the year
+    eu_assigned_persons: int = 0  # distinct persons they assign
 
     @property
     def requests_per_person(self) -> Decimal | None:
@@ -249,23 +269,34 @@ def _ratio(requests: int, persons: int) -> Decimal | None:
 
 
 def requests_per_administration(user: User, filters: Filters) -> list[AdministrationRow]:
-    """Requests and unique persons per administration (2 queries: tallies, persons)."""
+    """Requests and unique persons per administration, with the year's EU assignments and the
+    persons they assign (2 queries: tallies, persons — both kinds in the same pass)."""
     grouped: QuerySet[Any, Mapping[str, Any]] = (
-        scoped_tallies(user, filters)
+        scoped_tallies(user, filters, kinds=BOTH_KINDS)
         .values("administration_id", "administration__name", "administration__municipality__name")
-        .annotate(**_comparison_counts(filters))
+        .annotate(**_comparison_and_eu_counts(filters))
         .order_by("administration__municipality__name", "administration__name")
     )
-    persons = count_distinct(year_requests(user, filters), "person_key", by=["administration_id"])
+    persons = count_distinct(
+        year_requests(user, filters, kinds=BOTH_KINDS),
+        "person_key",
+        by=["administration_id", "kind"],
+    )
     return [
         AdministrationRow(
             row["administration_id"],
             row["administration__name"],
             row["administration__municipality__name"],
             Comparison(row["previous"], row["current"]),
-            persons.get((row["administration_id"],), 0),
+            persons.get((row["administration_id"], RequestKind.PLACEMENT), 0),
+            eu_assignment_count=row["eu_assignments"],
+            eu_assigned_persons=persons.get(
+                (row["administration_id"], RequestKind.EU_ASSIGNMENT), 0
+            ),
         )
         for row in grouped
+        # An administration with only last year's EU assignments has nothing to show.
+        if row["previous"] or row["current"] or row["eu_assignments"]
     ]
 
 
@@ -289,33 +320,40 @@ class Summary:
     open: int
     lead_time_median_hours: float | None
     lead_time_p90_hours: float | None
-    eu_assignments: int
+    eu_assignment_count: int  # EU assignments (requests) of the year
+    eu_assigned_persons: int  # distinct persons they assign (the annual report's 217 in 2024)
 
     @property
     def requests_per_person(self) -> Decimal | None:
         return _ratio(self.requests, self.persons)
 
+    @property
+    def eu_assignments(self) -> int:
+        """The API's `eu_assignments`: persons assigned, as it has always reported."""
+        return self.eu_assigned_persons
+
 
 def summary(user: User, filters: Filters) -> Summary:
     """The chosen year: requests, unique persons, outcomes and the lead time from submission
-    to the first recommendation (median and 90th percentile, hours) — 3 queries: outcomes
-    from the tallies; persons (and EU assignments) and lead times from the year's requests."""
+    to the first recommendation (median and 90th percentile, hours), EU assignments and the
+    persons they assign — 3 queries: outcomes and EU assignments from the tallies; persons of
+    both kinds and lead times from the year's requests."""
     closed = {RequestStatus.PLACED, RequestStatus.NOT_PLACED, RequestStatus.WITHDRAWN}
     outcomes = (
-        scoped_tallies(user, filters)
+        scoped_tallies(user, filters, kinds=BOTH_KINDS)
         .filter(_in_year(filters))
         .aggregate(
-            total=_requests(),
-            placed=_requests(Q(status=RequestStatus.PLACED)),
-            not_placed=_requests(Q(status=RequestStatus.NOT_PLACED)),
-            withdrawn=_requests(Q(status=RequestStatus.WITHDRAWN)),
-            open=_requests(~Q(status__in=closed)),
+            total=_requests(_PLACEMENT),
+            placed=_requests(_PLACEMENT & Q(status=RequestStatus.PLACED)),
+            not_placed=_requests(_PLACEMENT & Q(status=RequestStatus.NOT_PLACED)),
+            withdrawn=_requests(_PLACEMENT & Q(status=RequestStatus.WITHDRAWN)),
+            open=_requests(_PLACEMENT & ~Q(status__in=closed)),
+            eu_assignments=_requests(_EU),
         )
     )
-    both_kinds = year_requests(
-        user, filters, kinds=(RequestKind.PLACEMENT, RequestKind.EU_ASSIGNMENT)
+    persons = count_distinct(
+        year_requests(user, filters, kinds=BOTH_KINDS), "person_key", by=["kind"]
     )
-    persons = count_distinct(both_kinds, "person_key", by=["kind"])
     lead = EpochHours(F("first_recommended_at") - F("submitted_at"))
     lead_times = year_requests(user, filters).aggregate(
         median=Percentile(lead, 0.5), p90=Percentile(lead, 0.9)
@@ -329,7 +367,8 @@ def summary(user: User, filters: Filters) -> Summary:
         open=outcomes["open"],
         lead_time_median_hours=_hours(lead_times["median"]),
         lead_time_p90_hours=_hours(lead_times["p90"]),
-        eu_assignments=persons.get((RequestKind.EU_ASSIGNMENT,), 0),
+        eu_assignment_count=outcomes["eu_assignments"],
+        eu_assigned_persons=persons.get((RequestKind.EU_ASSIGNMENT,), 0),
     )
 
 

@@ -123,6 +123,8 @@ def administrations_table(user: User, filters: Filters) -> Table:
             *_comparison_columns(filters),
             _("Unique persons %(year)s") % {"year": filters.year},
             _("Requests per person"),
+            _("EU assignments %(year)s") % {"year": filters.year},
+            _("Persons assigned (EU) %(year)s") % {"year": filters.year},
         ],
         row_headers=2,
     )
@@ -135,6 +137,8 @@ def administrations_table(user: User, filters: Filters) -> Table:
                     *_numbers(row.counts),
                     row.persons,
                     row.requests_per_person,
+                    row.eu_assignment_count,
+                    row.eu_assigned_persons,
                 ]
             )
         )
@@ -168,7 +172,8 @@ def summary_table(user: User, filters: Filters) -> Table:
                 data.lead_time_p90_hours,
             ]
         ),
-        Row([_("Persons assigned under the EU mass-flight directive"), data.eu_assignments]),
+        Row([_("Assignments under the EU mass-flight directive"), data.eu_assignment_count]),
+        Row([_("Persons assigned under the EU mass-flight directive"), data.eu_assigned_persons]),
     ]
     return table
 

@@ -183,6 +183,28 @@ def may_see_person(user: User | AnonymousUser, record) -> bool:
     return False
 
 
+def may_read_internal_notes(user: User | AnonymousUser, record) -> bool:
+    """Whether `user` reads (and writes) the internal notes on a placement request they can
+    see: Spink's own working notes, kept from the social worker. The placement officers of
+    the request's team in its municipality, its assigned officer, and administrators — never
+    a social worker, never a manager. (The notes' text is, like every case text, shown only
+    with the person: `may_see_person`.)"""
+    if not (user.is_authenticated and user.is_active):
+        return False
+    if is_administrator(user):
+        return True
+    if not has_capability(user, Capability.HANDLE_PLACEMENT_REQUEST):
+        return False
+    if user.pk == record.assigned_officer_id:
+        return True
+    return (
+        bool(user.placement_team)
+        and record.team == user.placement_team
+        and user.municipality_id is not None
+        and user.municipality_id == record.administration.municipality_id
+    )
+
+
 def person_visible_filter(user: User | AnonymousUser) -> Q:
     """`may_see_person` as a filter over placement requests: the requests (within `visible`)
     whose person `user` may see. A search by person looks only there, so that it cannot tell

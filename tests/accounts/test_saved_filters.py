@@ -5,7 +5,7 @@ import pytest
 from django.urls import reverse
 
 from spink.accounts import saved_filters
-from spink.accounts.models import PlacementTeam, SavedFilter
+from spink.accounts.models import PlacementTeam, Role, SavedFilter
 from tests.factories import placement_officer, social_worker
 
 pytestmark = pytest.mark.django_db
@@ -90,3 +90,23 @@ def test_a_user_keeps_at_most_twenty_filters_per_list(officer):
         )
     with pytest.raises(saved_filters.ValidationError):
         saved_filters.save_filter(actor=officer, list_name=QUEUE, name="One more", query="mine=on")
+
+
+def test_the_register_list_saves_and_opens_with_a_default_filter_too(client):
+    from tests.factories import user_with_role
+
+    quality = user_with_role(Role.QUALITY_CONTROL)
+    client.force_login(quality)
+    response = client.post(
+        reverse("saved_filters:save"),
+        {
+            "list_name": "providers:unit-list",
+            "name": "Utkast",
+            "query": "status=draft",
+            "make_default": "on",
+        },
+    )
+    assert response["Location"] == reverse("providers:unit-list") + "?status=draft"
+    assert client.get(reverse("providers:unit-list"))["Location"].endswith("?status=draft")
+    page = client.get(reverse("providers:unit-list"), {"status": "draft"})
+    assert page.context["saved"].current.name == "Utkast"

@@ -2,7 +2,7 @@
 obeys each part's rules, and a second run changes nothing.
 
 The whole command runs once for this module (the `demo` fixture: ~300 units, their follow-up,
-the demo requests and the 14,500-request 2023–2024 history), in a transaction rolled back after
+the demo requests and the history since 2023 (~30,000 requests)), in a transaction rolled back after
 the last test (tests.db_support.rolled_back). Each test reads that first run; a test that runs
 the command again does so in its own transaction, rolled back after it as usual.
 """

@@ -236,7 +236,7 @@ def make_units(count: int) -> None:
 
 # Session + user, the service filter's lookup, count + page + offerings prefetch, and the three
 # choice lists of the filter form: none of them depends on how many units there are.
-REGISTER_LIST_QUERIES = 10  # with the header's unread notifications
+REGISTER_LIST_QUERIES = 11  # with the header's unread notifications and saved filters
 
 
 @pytest.mark.parametrize("units", [5, 30])

@@ -21,7 +21,10 @@ class Command(BaseCommand):
             "--no-history",
             dest="history",
             action="store_false",
-            help="Leave out the 2023–2024 history of Gothenburg (some 14,500 closed requests).",
+            help=(
+                "Leave out the history of Gothenburg since 2023 (some 30,000 closed requests "
+                "and EU assignments, up to yesterday)."
+            ),
         )
 
     def handle(self, *args, **options):
@@ -49,12 +52,12 @@ class Command(BaseCommand):
         if options["history"]:
             history = placement_history.seed_history()
             self.stdout.write(
-                f"History 2023–2024: {history} closed requests created."
+                f"History since 2023: {history} closed requests created."
                 if history
-                else "History 2023–2024 already there."
+                else "History since 2023 already there."
             )
         else:
-            self.stdout.write("History 2023–2024 left out (--no-history).")
+            self.stdout.write("History left out (--no-history).")
         self.stdout.write(f"Demo category plan: {plan_demo.seed() or 'already there'}.")
         if settings.DEMO_MODE:
             self.stdout.write(f"Demo logins (password: {demo.DEMO_PASSWORD}):")

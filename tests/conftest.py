@@ -218,17 +218,18 @@ def celery_worker(django_db_setup, django_db_blocker):
 
 # Under pytest-xdist (`make test`) each process takes the next test file when it is done with
 # one, in collection order. The longest files (seconds each on a quiet machine: admin privacy
-# 60, monitoring faults 43, tools 24, demo seed 22, layout at 320 px 20, follow-up browser
-# journeys 21, production settings 12) go first, so that the processes do not end with one of
-# them alone on the last.
+# 52, monitoring faults 29, layout at 320 px 25, tools 21, outbox faults 21, follow-up browser
+# journeys 18, the demo seed 12) go first, so that the processes do not end with one of them
+# alone on the last.
 LONGEST_FILES = (
     "tests/test_admin_privacy.py",
     "tests/followup/test_monitoring_faults.py",
     "tests/browser/test_layout.py",
-    "tests/test_settings.py",
     "tests/devtools/test_tools.py",
-    "tests/devtools/test_seed_demo.py",
+    "tests/test_outbox.py",
     "tests/browser/test_followup.py",
+    "tests/devtools/test_seed_demo.py",
+    "tests/devtools/test_demo_history.py",
 )
 
 

@@ -1,10 +1,12 @@
 """`manage.py seed_demo`: the demo data of every part of Spink (devtools/demo/) is realistic,
 obeys each part's rules, and a second run changes nothing.
 
-The whole command runs once for this module (the `demo` fixture: ~300 units, their follow-up,
-the demo requests and the history since 2023 (~30,000 requests)), in a transaction rolled back after
-the last test (tests.db_support.rolled_back). Each test reads that first run; a test that runs
-the command again does so in its own transaction, rolled back after it as usual.
+The whole command runs once for this module (the `demo` fixture: ~300 units, their follow-up
+and the demo requests), in a transaction rolled back after the last test
+(tests.db_support.rolled_back). It runs without the history (`--no-history`, ~30,000 closed
+requests and EU assignments, half a minute): tests/devtools/test_demo_history.py seeds that.
+Each test reads that first run; a test that runs the command again does so in its own
+transaction, rolled back after it as usual.
 """
 
 from collections.abc import Iterator
@@ -36,7 +38,7 @@ class FirstRun:
 
 def first_run() -> FirstRun:
     with override_settings(DEMO_MODE=True):
-        call_command("seed_demo", verbosity=0)
+        call_command("seed_demo", history=False, verbosity=0)
     return FirstRun(
         accounts=(Municipality.objects.count(), OrgUnit.objects.count(), User.objects.count())
     )
@@ -54,7 +56,7 @@ def demo(django_db_setup, django_db_blocker) -> Iterator[FirstRun]:
 def test_seed_demo_is_idempotent_and_has_every_role(demo):
     counts = demo.accounts
     with override_settings(DEMO_MODE=True):
-        call_command("seed_demo", verbosity=0)
+        call_command("seed_demo", history=False, verbosity=0)
     assert (Municipality.objects.count(), OrgUnit.objects.count(), User.objects.count()) == counts
     assert set(User.objects.values_list("role", flat=True)) == set(Role.values)
     assert User.objects.get(username="chef").check_password("spink-demo-2026")
@@ -62,7 +64,7 @@ def test_seed_demo_is_idempotent_and_has_every_role(demo):
 
 def test_seed_demo_without_demo_mode_leaves_no_usable_password(demo):
     with override_settings(DEMO_MODE=False):
-        call_command("seed_demo", verbosity=0)
+        call_command("seed_demo", history=False, verbosity=0)
     assert not User.objects.get(username="chef").has_usable_password()
 
 
@@ -103,7 +105,7 @@ def check_demo_register_obeys_the_register_rules():
 
 def test_seed_demo_twice_creates_the_register_once(demo):
     count = Unit.objects.count()
-    call_command("seed_demo", verbosity=0)
+    call_command("seed_demo", history=False, verbosity=0)
     assert Unit.objects.count() == count
 
 
@@ -122,7 +124,7 @@ def test_demo_follow_up_makes_every_published_direct_unit_publishable(demo):
     assert Feedback.objects.filter(status=Feedback.Status.CLOSED).exists()
     assert Signal.objects.filter(kind=Signal.Kind.CREDIT).exists()
     controls = Control.objects.count()
-    call_command("seed_demo", verbosity=0)
+    call_command("seed_demo", history=False, verbosity=0)
     assert Control.objects.count() == controls
 
 
@@ -136,5 +138,5 @@ def test_demo_requests_cover_every_state_with_real_timelines(demo):
     assert list(placed.timeline.values_list("kind", flat=True))[-1] == "provider_chosen"
     assert PlacementRequest.objects.filter(protected_identity=True).exists()
     count = PlacementRequest.objects.count()
-    call_command("seed_demo", verbosity=0)
+    call_command("seed_demo", history=False, verbosity=0)
     assert PlacementRequest.objects.count() == count

@@ -20,6 +20,10 @@ from spink.accounts.models import Municipality, Role
 from tests.db_support import rolled_back
 from tests.factories import OrgUnitFactory, social_worker, user_with_role
 
+# The full history reaches yesterday (tests/devtools/test_demo_history.py); these tests need the
+# annual report's years only.
+REPORT_YEARS_SEEDED = dt.date(2025, 1, 1)
+
 pytestmark = pytest.mark.django_db
 
 # service code: (2023, 2024, difference, percent) — the domain brief's table.
@@ -47,10 +51,11 @@ def normalise(cell):
 
 @pytest.fixture(scope="module")
 def seeded_history(django_db_setup, django_db_blocker):
-    """The history (2023 to yesterday, ~30,000 requests), seeded once for the module and rolled back
+    """The annual report's two years of history (2023–2024, ~15,000 requests and EU assignments:
+    the history as seeded on New Year's Day 2025), seeded once for the module and rolled back
     after its last test; the tests only read it (their own rows are rolled back as usual)."""
-    with rolled_back(django_db_blocker, seed_history) as created:
-        assert created > 7056 + 7425  # the annual report's two years, and since then
+    with rolled_back(django_db_blocker, lambda: seed_history(today=REPORT_YEARS_SEEDED)) as created:
+        assert created > 7056 + 7425  # the requests of the report's table, and EU assignments
         yield
 
 

@@ -23,7 +23,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from categories.models import OperatingForm, Service
-from placements import matching, rules
+from placements import matching, rules, selectors
 from placements.identity import parse_personal_number, person_key, validate_reserve_number
 from placements.models import (
     REQUEST_EDITABLE_FIELDS,
@@ -199,8 +199,27 @@ def update_draft(
     return request
 
 
+class DuplicateOpenRequest(RuleViolation):
+    """A submit refused until its author confirms: another open request for the same person
+    and service, among those the author may see (`references`)."""
+
+    def __init__(self, references: list[str]):
+        super().__init__(
+            _(
+                "There is another open request for the same person and service: check it, "
+                "and confirm to submit anyway."
+            ),
+            code="duplicate_open_request",
+        )
+        self.references = references
+
+
 @transaction.atomic
-def submit(*, actor: User, request: PlacementRequest | int) -> PlacementRequest:
+def submit(
+    *, actor: User, request: PlacementRequest | int, confirm_duplicate: bool = False
+) -> PlacementRequest:
+    """Send a draft to the placement team. Another open request for the same person and
+    service (selectors.open_duplicates) stops it until the author confirms."""
     request = locked_request(request)
     _check("submit", request, actor)
     if request.wanted_start < timezone.localdate():
@@ -208,6 +227,16 @@ def submit(*, actor: User, request: PlacementRequest | int) -> PlacementRequest:
             _("The wanted start of the draft has passed: change it before submitting."),
             code="wanted_start_passed",
         )
+    if not confirm_duplicate:
+        references = [
+            reference
+            for reference in selectors.open_duplicates(actor, request).values_list(
+                "reference", flat=True
+            )
+            if reference
+        ]
+        if references:
+            raise DuplicateOpenRequest(references)
     _advance("submit", request)
     request.submitted_at = timezone.now()
     request.save(update_fields=["status", "submitted_at"])

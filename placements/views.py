@@ -207,10 +207,14 @@ def _save_request(
         form.add_error(None, str(error.message))
         return None
     if request.POST.get("action") == "submit":
-        if _unconfirmed_duplicate(request, placement):
-            return _duplicate_refused(request, placement)
         try:
-            services.submit(actor=request.user, request=placement.pk)
+            services.submit(
+                actor=request.user,
+                request=placement.pk,
+                confirm_duplicate=bool(request.POST.get(CONFIRM_DUPLICATE)),
+            )
+        except services.DuplicateOpenRequest:
+            return _duplicate_refused(request, placement)
         except RuleViolation as error:
             messages.error(request, str(error.message))
         else:
@@ -227,15 +231,6 @@ def _save_request(
 
 # The box the author ticks to submit although another open request exists (request_form.html).
 CONFIRM_DUPLICATE = "confirm_duplicate"
-
-
-def _unconfirmed_duplicate(request: AuthenticatedHttpRequest, placement: PlacementRequest) -> bool:
-    """Whether a submit must wait: another open request for the person and service that the
-    author may see (selectors.open_duplicates), and the box confirming it is not ticked."""
-    return (
-        not request.POST.get(CONFIRM_DUPLICATE)
-        and selectors.open_duplicates(request.user, placement).exists()
-    )
 
 
 def _duplicate_refused(request: AuthenticatedHttpRequest, placement: PlacementRequest):
@@ -504,6 +499,8 @@ def _act(
     if form.is_valid():
         try:
             call(placement, form.cleaned_data)
+        except services.DuplicateOpenRequest:
+            raise  # the caller shows the draft's form with the other requests
         except RuleViolation as error:
             if error.code == "price_flagged" and isinstance(form, RecommendForm):
                 form.flag(error)
@@ -534,18 +531,20 @@ def _act(
 @require_POST
 def submit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     placement = _visible(request, pk)
-    if _unconfirmed_duplicate(request, placement) and rules.REQUEST_WORKFLOW.allows(
-        "submit", placement, request.user
-    ):
+    confirmed = bool(request.POST.get(CONFIRM_DUPLICATE))
+    try:
+        return _act(
+            request,
+            placement,
+            "submit_form",
+            django_forms.Form(request.POST),
+            lambda p, data: services.submit(
+                actor=request.user, request=p.pk, confirm_duplicate=confirmed
+            ),
+            _("%(reference)s was submitted to Spink."),
+        )
+    except services.DuplicateOpenRequest:
         return _duplicate_refused(request, placement)
-    return _act(
-        request,
-        placement,
-        "submit_form",
-        django_forms.Form(request.POST),
-        lambda p, data: services.submit(actor=request.user, request=p.pk),
-        _("%(reference)s was submitted to Spink."),
-    )
 
 
 @login_required

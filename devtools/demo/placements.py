@@ -99,7 +99,8 @@ def seed() -> int:
         created += 1
         if stage == "draft":
             continue
-        services.submit(actor=worker, request=request.pk)
+        # A person may have two open requests; their social worker confirmed it.
+        services.submit(actor=worker, request=request.pk, confirm_duplicate=True)
         if stage == "submitted":
             continue
         if stage == "withdrawn":

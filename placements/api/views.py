@@ -58,7 +58,6 @@ from spink.errors import RuleViolation
 from spink.pagination import CappedPageNumberPagination
 
 # The code of a submit refused because another open request exists (placements.selectors).
-DUPLICATE_OPEN_REQUEST = "duplicate_open_request"
 
 ERROR_RESPONSES = {
     400: OpenApiResponse(description="Invalid input, or refused by the workflow rules."),
@@ -188,23 +187,15 @@ class PlacementRequestViewSet(
     def submit(self, request, pk=None):
         placement = self.get_object()
         confirmed = self._body(SubmitSerializer)["confirm_duplicate"]
-        if not confirmed and rules.REQUEST_WORKFLOW.allows("submit", placement, request.user):
-            # Only the requests the caller may see, person included (selectors.open_duplicates).
-            references = list(
-                selectors.open_duplicates(request.user, placement).values_list(
-                    "reference", flat=True
-                )
+        try:
+            submitted = services.submit(
+                actor=request.user, request=placement.pk, confirm_duplicate=confirmed
             )
-            if references:
-                body = error_body(
-                    _(
-                        "There is another open request for the same person and service: "
-                        "check it, and send confirm_duplicate to submit anyway."
-                    ),
-                    DUPLICATE_OPEN_REQUEST,
-                )
-                return Response({**body, "references": references}, status=400)
-        return self._detail(services.submit(actor=request.user, request=placement.pk).pk)
+        except services.DuplicateOpenRequest as refusal:
+            # Only the requests the caller may see, person included (selectors.open_duplicates).
+            body = error_body(refusal.message, refusal.code)
+            return Response({**body, "references": refusal.references}, status=400)
+        return self._detail(submitted.pk)
 
     @_action_schema("Withdraw an open request", ReasonSerializer)
     @action(detail=True, methods=["post"])

@@ -209,3 +209,14 @@ def test_an_administration_elsewhere_is_never_a_duplicate(worker, draft):
     elsewhere = social_worker(OrgUnitFactory(administration=AdministrationFactory()))
     submitted_request(elsewhere)
     assert _duplicates(worker, draft) == []
+
+
+def test_the_service_refuses_a_duplicate_submit_until_confirmed(worker, colleague, draft):
+    """The rule lives in services.submit, so every entry point (page, API, jobs) asks it."""
+    other = submitted_request(colleague)
+    with pytest.raises(services.DuplicateOpenRequest) as refused:
+        services.submit(actor=worker, request=draft.pk)
+    assert refused.value.references == [other.reference]
+    assert PlacementRequest.objects.get(pk=draft.pk).status == "draft"
+    services.submit(actor=worker, request=draft.pk, confirm_duplicate=True)
+    assert PlacementRequest.objects.get(pk=draft.pk).status == "submitted"

@@ -10,6 +10,26 @@ class FollowupConfig(AppConfig):
         # Services queue this app's jobs by name (spink.outbox); registering the tasks in
         # every process, not only the worker, lets a web process run them eagerly too.
         from followup import tasks  # noqa: F401
+        from followup.forms import (
+            ControlFilterForm,
+            DeepControlFilterForm,
+            FeedbackFilterForm,
+            SiteVisitFilterForm,
+        )
+        from followup.monitoring.forms import SignalFilterForm
+        from spink.accounts.saved_filters import register_list
+
+        # A saved filter keeps the filter form's fields only: the control and site-visit lists
+        # also take a statistics year, which a default filter must not hold fixed.
+        for list_name, form in (
+            ("followup:control-list", ControlFilterForm),
+            ("followup:feedback-list", FeedbackFilterForm),
+            ("followup:deep-control-list", DeepControlFilterForm),
+            ("followup:proposal-list", DeepControlFilterForm),
+            ("followup:site-visit-list", SiteVisitFilterForm),
+            ("monitoring:signal-list", SignalFilterForm),
+        ):
+            register_list(list_name, fields=form.base_fields)
 
         # What the admin must never reveal of the records about a person (spink.admin_safety).
         from placements.models import RequestStatus
@@ -51,3 +71,12 @@ class FollowupConfig(AppConfig):
         unit_status_changed.connect(
             on_unit_status_changed, dispatch_uid="followup.monitoring.group_review"
         )
+
+        # The comparison of shortlisted units shows each unit's latest matching-focused site
+        # visit: followup adds the fact, placements never imports followup.
+        from django.utils.translation import gettext_lazy as _
+
+        from followup.selectors import latest_site_visit_texts
+        from placements import unit_facts
+
+        unit_facts.register("site_visit", _("Latest site visit"), latest_site_visit_texts)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Q, QuerySet
@@ -345,4 +346,22 @@ def site_visit_statistics(year: int) -> dict:
         "joint": joint,
         "appropriate": assessments.get(SiteVisit.Assessment.APPROPRIATE, 0),
         "not_appropriate": assessments.get(SiteVisit.Assessment.NOT_APPROPRIATE, 0),
+    }
+
+
+def latest_site_visit_texts(unit_ids: Collection[int]) -> dict[int, str]:
+    """Each unit's latest recorded matching-focused site visit, as "date · assessment" (one
+    query; for placements.unit_facts, the comparison of shortlisted units)."""
+    visits = (
+        SiteVisit.objects.filter(unit_id__in=unit_ids, visited_on__isnull=False)
+        .order_by("unit_id", "-visited_on", "-pk")
+        .distinct("unit_id")
+        .only("unit_id", "visited_on", "assessment")
+    )
+    return {
+        visit.unit_id: " · ".join(
+            part for part in (visit.visited_on.isoformat(), visit.get_assessment_display()) if part
+        )
+        for visit in visits
+        if visit.visited_on is not None
     }

@@ -54,6 +54,7 @@ from followup.models import (
     SiteVisit,
 )
 from spink import concurrency
+from spink.accounts import saved_filters
 from spink.accounts.access import Capability
 from spink.accounts.http import AuthenticatedHttpRequest
 from spink.accounts.views import require_capability
@@ -94,12 +95,16 @@ def _history(instance, limit: int = 50) -> list:
 def control_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     require_capability(request, FOLLOWUP)
     filter_form = ControlFilterForm(request.GET)
+    saved, default = saved_filters.for_list(request, "followup:control-list")
+    if default is not None:
+        return default
     year = _year(request)
     return render(
         request,
         "followup/control_list.html",
         {
             "filter_form": filter_form,
+            "saved": saved,
             "page": _page(request, selectors.controls(_filtered(filter_form).get("decision"))),
             "year": year,
             "statistics": selectors.control_statistics(year),
@@ -296,13 +301,21 @@ def feedback_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The quality & control team's list of all feedback."""
     require_capability(request, FOLLOWUP)
     filter_form = FeedbackFilterForm(request.GET)
+    saved, default = saved_filters.for_list(request, "followup:feedback-list")
+    if default is not None:
+        return default
     filters = _filtered(filter_form)
     page = _page(request, selectors.team_feedback(filters.get("status"), filters.get("category")))
     return render_page_or_partial(
         request,
         page="followup/feedback_list.html",
         partial="followup/includes/feedback_results.html",
-        context={"filter_form": filter_form, "page": page, "results_target": FEEDBACK_RESULTS},
+        context={
+            "filter_form": filter_form,
+            "saved": saved,
+            "page": page,
+            "results_target": FEEDBACK_RESULTS,
+        },
         target=FEEDBACK_RESULTS,
     )
 
@@ -453,11 +466,15 @@ def feedback_close(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 def deep_control_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     require_capability(request, FOLLOWUP)
     filter_form = DeepControlFilterForm(request.GET)
+    saved, default = saved_filters.for_list(request, "followup:deep-control-list")
+    if default is not None:
+        return default
     return render(
         request,
         "followup/deep_control_list.html",
         {
             "filter_form": filter_form,
+            "saved": saved,
             "page": _page(request, selectors.deep_controls(_filtered(filter_form).get("state"))),
         },
     )
@@ -598,11 +615,15 @@ def deep_control_decide(request: AuthenticatedHttpRequest, pk: int) -> HttpRespo
 def proposal_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     require_capability(request, Capability.DECIDE_ORDER_STOP)
     filter_form = DeepControlFilterForm(request.GET)
+    saved, default = saved_filters.for_list(request, "followup:proposal-list")
+    if default is not None:
+        return default
     return render(
         request,
         "followup/proposal_list.html",
         {
             "filter_form": filter_form,
+            "saved": saved,
             "page": _page(
                 request, selectors.order_stop_proposals(_filtered(filter_form).get("state"))
             ),
@@ -665,6 +686,9 @@ def proposal_decide(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 def site_visit_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     require_capability(request, Capability.PLAN_SITE_VISITS)
     filter_form = SiteVisitFilterForm(request.GET)
+    saved, default = saved_filters.for_list(request, "followup:site-visit-list")
+    if default is not None:
+        return default
     filters = _filtered(filter_form)
     year = _year(request)
     return render(
@@ -672,6 +696,7 @@ def site_visit_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         "followup/site_visit_list.html",
         {
             "filter_form": filter_form,
+            "saved": saved,
             "page": _page(
                 request, selectors.site_visits(filters.get("team"), filters.get("state"))
             ),

@@ -59,7 +59,7 @@ class Row:
     # Sent by e-mail when the user has made no choice for the kind.
     email_by_default: bool
     # Whether the user chooses about e-mail for this kind; recommendations are e-mailed by
-    # placements itself (placements.services.notify_recommendation), to every social worker.
+    # placements itself (placements.services.notify_recommendation_set), to every social worker.
     email_choice: bool = True
 
     @property

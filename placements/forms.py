@@ -24,7 +24,6 @@ from placements.models import (
 )
 from spink.accounts import access
 from spink.accounts.models import PlacementTeam, Role, User
-from spink.errors import RuleViolation
 from spink.forms import VersionedFormMixin, choice_field, model_choice_field
 
 
@@ -264,27 +263,92 @@ class AssignForm(forms.Form):
         )
 
 
-class RecommendForm(forms.Form):
-    daily_price = forms.DecimalField(
-        label=_("Daily price (SEK)"),
+class RecommendationSetForm(forms.Form):
+    """The shortlisted units to send as one recommendation set: per unit whether it goes, its
+    daily price and a comment; one message for them all. Field names carry the offering's id
+    (`include_12`, `daily_price_12`, `comment_12`)."""
+
+    message = text_field(
+        _("Message to the social worker"),
+        rows=4,
         required=False,
-        max_digits=9,
-        decimal_places=2,
-        min_value=0.01,
-        localize=True,
-        help_text=_("Required for direct procurement."),
+        help_text=_("One message with the whole set: what to weigh, whom to call first."),
     )
-    comment = text_field(_("Comment to the social worker"), required=False)
-    accept_price_flag = forms.BooleanField(label=_("I have checked the price"), required=False)
+    accept_price_flag = forms.BooleanField(label=_("I have checked the prices"), required=False)
 
-    def __init__(self, *args, offering_id: int, **kwargs):
-        kwargs.setdefault("prefix", f"recommend-{offering_id}")
+    ITEM_FIELDS = ("offering", "daily_price", "comment")
+
+    def __init__(self, *args, candidates, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["daily_price"].widget.attrs["inputmode"] = "decimal"
-        self.price_flag: str | None = None  # the services' warning, once they raised it
+        self.candidates = list(candidates)
+        self.price_flags: dict[int, str] = {}  # by offering id, once the services raised them
+        for candidate in self.candidates:
+            pk = candidate.offering.pk
+            name = candidate.unit.name
+            self.fields[f"include_{pk}"] = forms.BooleanField(
+                label=_("Send %(unit)s") % {"unit": name}, required=False, initial=True
+            )
+            price = forms.DecimalField(
+                label=_("Daily price (SEK) for %(unit)s") % {"unit": name},
+                required=False,
+                max_digits=9,
+                decimal_places=2,
+                min_value=0.01,
+                localize=True,
+                initial=candidate.daily_price,
+                help_text=_("Required for direct procurement."),
+            )
+            price.widget.attrs["inputmode"] = "decimal"
+            self.fields[f"daily_price_{pk}"] = price
+            self.fields[f"comment_{pk}"] = text_field(
+                _("Comment on %(unit)s") % {"unit": name}, rows=2, required=False
+            )
 
-    def flag(self, error: RuleViolation) -> None:
-        self.price_flag = str(error.message)
+    def rows(self):
+        """Each candidate with its bound fields and price flag, for the template."""
+        for candidate in self.candidates:
+            pk = candidate.offering.pk
+            yield {
+                "candidate": candidate,
+                "include": self[f"include_{pk}"],
+                "daily_price": self[f"daily_price_{pk}"],
+                "comment": self[f"comment_{pk}"],
+                "price_flag": self.price_flags.get(pk),
+            }
+
+    def chosen(self) -> list:
+        """The included candidates, in the shortlist's order (after is_valid)."""
+        return [c for c in self.candidates if self.cleaned_data.get(f"include_{c.offering.pk}")]
+
+    def service_items(self) -> list[dict]:
+        """The services' items of the included units (after is_valid)."""
+        return [
+            {
+                "offering": candidate.offering.pk,
+                "daily_price": self.cleaned_data.get(f"daily_price_{candidate.offering.pk}"),
+                "comment": self.cleaned_data.get(f"comment_{candidate.offering.pk}") or "",
+            }
+            for candidate in self.chosen()
+        ]
+
+    def place_errors(self, errors: dict[str, list[str]]) -> None:
+        """Put the services' errors (items.N.field) next to the field of that unit."""
+        chosen = self.chosen()
+        for key, messages in errors.items():
+            index, _dot, field = key.removeprefix("items.").partition(".")
+            if index.isdigit() and int(index) < len(chosen) and field in self.ITEM_FIELDS:
+                pk = chosen[int(index)].offering.pk
+                name = f"include_{pk}" if field == "offering" else f"{field}_{pk}"
+                for message in messages:
+                    self.add_error(name, message)
+            else:
+                for message in messages:
+                    self.add_error(None, message)
+
+    def flag(self, flags: dict[int, str]) -> None:
+        """Show the services' price flags (by the item's index) next to their units."""
+        chosen = self.chosen()
+        self.price_flags = {chosen[index].offering.pk: text for index, text in flags.items()}
 
 
 # --- Lists -------------------------------------------------------------------------------------

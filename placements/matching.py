@@ -4,13 +4,23 @@ One annotated query fetches every offering of the requested service with a boole
 the register's matchability rules (providers.rules.MATCH_RULES) and the request's own needs
 (REQUEST_CHECKS below). Offerings passing all are candidates; the rest are excluded with the
 reasons of the rules they fail. Candidates rank by operating-form preference (own operation,
-framework, direct procurement), then fit, then price.
+framework, direct procurement), then fit, then distance (nearest first, unknown last), then
+price.
+
+Distance ("near the family"): the same query measures, in SQL (spink.db.GreatCircleKm), the
+great-circle kilometres from the request's reference point to each unit. The reference point
+is the centre of the request's preferred municipality if it has one, else of its home
+municipality (the administration's); the unit's place is its own coordinates, else its
+municipality's centre. Either side without coordinates: no distance (None). The reference
+point's coordinates are uncorrelated subqueries of that one query (computed once), so matching
+stays one query however the request was loaded. A unit within settings.MATCHING_NEAR_KM earns
+a fit point.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -19,6 +29,7 @@ from django.conf import settings
 from django.db.models import (
     BooleanField,
     Case,
+    Count,
     DecimalField,
     Exists,
     Expression,
@@ -30,7 +41,9 @@ from django.db.models import (
     Subquery,
     Value,
     When,
+    Window,
 )
+from django.db.models.functions import Coalesce
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -39,7 +52,9 @@ from placements.identity import age_on
 from placements.models import PlacementRequest, RequestKind
 from providers import rules as register_rules
 from providers.models import Gender, Price, UnitService
-from spink.db import Percentile
+from spink.accounts.models import Municipality
+from spink.db import GreatCircleKm, Percentile
+from spink.templatetags.spink_format import format_kilometres
 
 
 @dataclass(frozen=True)
@@ -119,6 +134,9 @@ class Candidate:
     daily_price: Decimal | None
     reasons: list[str] = field(default_factory=list)  # why it matched, or why it is excluded
     fit: int = 0
+    # Kilometres from the request's reference point (see the module's docstring), one
+    # decimal; None when the reference point or the unit has no coordinates.
+    distance_km: float | None = None
 
     @property
     def unit(self):
@@ -159,16 +177,47 @@ def _request_condition(request: PlacementRequest, on: dt.date) -> Q:
     return condition
 
 
+def _reference_municipality(request: PlacementRequest) -> QuerySet[Municipality]:
+    """Where distances are measured from: the preferred municipality (near the person's
+    family), else the person's home municipality (the request's administration's)."""
+    if request.preferred_municipality_id:
+        return Municipality.objects.filter(pk=request.preferred_municipality_id)
+    return Municipality.objects.filter(administrations=request.administration_id)
+
+
+def _of_reference(request: PlacementRequest, name: str) -> Subquery:
+    # Uncorrelated: PostgreSQL computes it once a query, however often the SQL uses it.
+    return Subquery(_reference_municipality(request).order_by().values(name)[:1])
+
+
+def _distance_km(request: PlacementRequest) -> GreatCircleKm:
+    """The `distance_km` annotation: kilometres from the reference point to the unit (its own
+    coordinates, else its municipality's centre), NULL when either has none."""
+    return GreatCircleKm(
+        _of_reference(request, "latitude"),
+        _of_reference(request, "longitude"),
+        # Both or neither on each (the models' constraints): never a mixed pair.
+        Coalesce("unit__latitude", "unit__municipality__latitude"),
+        Coalesce("unit__longitude", "unit__municipality__longitude"),
+    )
+
+
 def _fit(request: PlacementRequest):
-    """Fit score: preferred municipality 2, spoken language 1, known free places 1."""
+    """Fit score: preferred municipality 2, within settings.MATCHING_NEAR_KM of the reference
+    point 1 (needs the `distance_km` annotation), spoken language 1, known free places 1."""
     fit: Expression = Value(0)
     if request.preferred_municipality_id:
         fit += Case(
             When(unit__municipality_id=request.preferred_municipality_id, then=2), default=0
         )
+    fit += Case(When(distance_km__lte=settings.MATCHING_NEAR_KM, then=1), default=0)
     if request.language:
         fit += Case(When(unit__languages__contains=[request.language.lower()], then=1), default=0)
     return fit + Case(When(unit__available_places__gt=0, then=1), default=0)
+
+
+def _km(distance: float | None) -> float | None:
+    return None if distance is None else round(distance, 1)
 
 
 _Offerings = TypeVar("_Offerings", bound=QuerySet[Any])  # keeps the annotations' types
@@ -180,35 +229,55 @@ def _with_display_relations(offerings: _Offerings) -> _Offerings:
     )
 
 
-def rank_candidates(
-    request: PlacementRequest,
-    on: dt.date | None = None,
-    limit: int | None = None,
-    offering_id: int | None = None,
-) -> list[Candidate]:
-    """Matching offerings, best first, filtered and ranked by the database (optionally only
-    `offering_id`, to check that one offering matches)."""
-    on = on or dt.date.today()
+def _ranked(
+    request: PlacementRequest, on: dt.date, offering_ids: Collection[int] | None = None
+) -> QuerySet[UnitService]:
+    """The matching offerings, annotated and ordered best first."""
     offerings = _service_offerings(request)
-    if offering_id is not None:
-        offerings = offerings.filter(pk=offering_id)
-    ranked = _with_display_relations(
+    if offering_ids is not None:
+        offerings = offerings.filter(pk__in=offering_ids)
+    return _with_display_relations(
         offerings.filter(register_rules.matchable_condition(on) & _request_condition(request, on))
-        .annotate(price_today=current_price(), fit=_fit(request))
+        .annotate(
+            price_today=current_price(),
+            distance_km=_distance_km(request),
+            distance_from=_of_reference(request, "name"),
+        )
+        .annotate(fit=_fit(request))
         .order_by(
             "operating_form__preference_rank",
             "-fit",
+            F("distance_km").asc(nulls_last=True),
             F("price_today").asc(nulls_last=True),
             "unit__name",
             "pk",
         )
     )
-    if limit is not None:
-        ranked = ranked[:limit]
+
+
+def _candidates(request: PlacementRequest, offerings: Iterable[UnitService]) -> list[Candidate]:
     return [
-        Candidate(offering, offering.price_today, _why_it_matches(request, offering), offering.fit)
-        for offering in ranked
+        Candidate(
+            offering,
+            offering.price_today,  # type: ignore[attr-defined]
+            _why_it_matches(request, offering),
+            offering.fit,  # type: ignore[attr-defined]
+            _km(offering.distance_km),  # type: ignore[attr-defined]
+        )
+        for offering in offerings
     ]
+
+
+def rank_candidates(
+    request: PlacementRequest,
+    on: dt.date | None = None,
+    limit: int | None = None,
+    offering_ids: Collection[int] | None = None,
+) -> list[Candidate]:
+    """Matching offerings, best first, filtered and ranked by the database (optionally only
+    `offering_ids`, to check that those offerings match)."""
+    ranked = _ranked(request, on or dt.date.today(), offering_ids)
+    return _candidates(request, ranked if limit is None else ranked[:limit])
 
 
 def _excluded(request: PlacementRequest, on: dt.date) -> QuerySet[UnitService]:
@@ -228,7 +297,7 @@ def excluded_offerings(request: PlacementRequest, on: dt.date | None = None) -> 
     }
     offerings = _with_display_relations(
         register_rules.with_match_checks(_excluded(request, on), on)
-        .annotate(**checks, price_today=current_price())
+        .annotate(**checks, price_today=current_price(), distance_km=_distance_km(request))
         .order_by("unit__name", "pk")
     )
     return [
@@ -241,6 +310,7 @@ def excluded_offerings(request: PlacementRequest, on: dt.date | None = None) -> 
                 for check in REQUEST_CHECKS
                 if not getattr(offering, f"need_{check.code}")
             ],
+            distance_km=_km(offering.distance_km),
         )
         for offering in offerings
     ]
@@ -259,14 +329,28 @@ def match(
 ) -> MatchResult:
     """The ranked candidates and the excluded offerings with their reasons; without
     `with_excluded` only how many are excluded (a count instead of a hundred explained rows)."""
+    on = on or dt.date.today()
     if with_excluded:
         excluded = excluded_offerings(request, on)
         return MatchResult(rank_candidates(request, on, limit), excluded, len(excluded))
-    return MatchResult(rank_candidates(request, on, limit), None, count_excluded(request, on))
-
-
-def count_excluded(request: PlacementRequest, on: dt.date | None = None) -> int:
-    return _excluded(request, on or dt.date.today()).count()
+    # The count comes with the candidates: every offering of the service less the matching
+    # ones (counted over the whole ranking, before the limit), in the same query.
+    counted = _ranked(request, on).annotate(
+        matching_count=Window(Count("pk")),
+        offering_count=Subquery(
+            _service_offerings(request)
+            .order_by()
+            .values("service_id")
+            .annotate(count=Count("pk"))
+            .values("count")
+        ),
+    )
+    offerings = list(counted if limit is None else counted[:limit])
+    if not offerings:  # nothing matches: every offering of the service is excluded
+        return MatchResult([], None, _service_offerings(request).count())
+    first = offerings[0]
+    excluded_count = first.offering_count - first.matching_count
+    return MatchResult(_candidates(request, offerings), None, excluded_count)
 
 
 def _why_it_matches(request: PlacementRequest, offering: UnitService) -> list[str]:
@@ -285,6 +369,17 @@ def _why_it_matches(request: PlacementRequest, offering: UnitService) -> list[st
         request.preferred_municipality_id
     ):
         reasons.append(str(_("In the preferred municipality")))
+    distance = _km(offering.distance_km)  # type: ignore[attr-defined]  # annotated
+    if distance is not None:
+        reasons.append(
+            str(
+                _("%(km)s km from %(place)s")
+                % {
+                    "km": format_kilometres(distance),
+                    "place": offering.distance_from,  # type: ignore[attr-defined]
+                }
+            )
+        )
     if request.language and request.language.lower() in unit.languages:
         reasons.append(str(_("Speaks %(language)s") % {"language": request.language}))
     if unit.available_places:
@@ -323,8 +418,13 @@ def price_flag(offering: UnitService, price: Decimal | None, on: dt.date | None 
     """A warning text when a direct-procurement price is well above framework prices."""
     if price is None or offering.operating_form.code != OperatingForm.DIRECT:
         return None
-    median = framework_median_price(offering.service, on)
-    if median is None:
+    return price_flag_against(offering, price, framework_median_price(offering.service, on))
+
+
+def price_flag_against(offering: UnitService, price: Decimal | None, median: Decimal | None):
+    """price_flag, with the framework median of the offering's service already known (one
+    query for a whole shortlist)."""
+    if price is None or offering.operating_form.code != OperatingForm.DIRECT or median is None:
         return None
     limit = median * Decimal(str(settings.PRICE_FLAG_FACTOR))
     if price <= limit:

@@ -335,11 +335,72 @@ def mask_protected_history(sender, instance, history_instance, **kwargs) -> None
             setattr(history_instance, field.attname, field.get_default())
 
 
+class ShortlistEntry(models.Model):
+    """A matching unit a placement officer has picked for the request, to compare and send.
+    The shortlist belongs to the request (whoever works it sees it); sending empties it."""
+
+    request = models.ForeignKey(
+        PlacementRequest, on_delete=models.CASCADE, related_name="shortlist"
+    )
+    offering = models.ForeignKey(
+        "providers.UnitService",
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("unit service"),
+    )
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["added_at", "id"]
+        verbose_name = _("shortlisted unit")
+        verbose_name_plural = _("shortlist")
+        constraints = [
+            models.UniqueConstraint(fields=["request", "offering"], name="uniq_shortlist_offering")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.request} ☆ {self.offering_id}"
+
+
+class RecommendationSet(models.Model):
+    """One sending of recommendations: the units an officer sends together with one message,
+    told to the social worker once (one timeline event, one notification, one e-mail)."""
+
+    request = models.ForeignKey(
+        PlacementRequest, on_delete=models.PROTECT, related_name="recommendation_sets"
+    )
+    message = models.TextField(_("message"), blank=True)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    sent_at = models.DateTimeField(_("sent"), auto_now_add=True)
+    # Set by the notification task; makes re-running it harmless.
+    notified_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["sent_at", "id"]
+        verbose_name = _("recommendation set")
+        verbose_name_plural = _("recommendation sets")
+
+    def __str__(self) -> str:
+        return f"{self.request} {self.sent_at:%Y-%m-%d %H:%M}"
+
+
 class Recommendation(models.Model):
-    """A unit recommended to the social worker by a placement officer, with its daily price."""
+    """A unit recommended to the social worker by a placement officer, with its daily price,
+    sent in a recommendation set."""
 
     request = models.ForeignKey(
         PlacementRequest, on_delete=models.PROTECT, related_name="recommendations"
+    )
+    recommendation_set = models.ForeignKey(
+        RecommendationSet,
+        on_delete=models.PROTECT,
+        related_name="recommendations",
+        verbose_name=_("recommendation set"),
     )
     offering = models.ForeignKey(
         "providers.UnitService",
@@ -356,8 +417,6 @@ class Recommendation(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
-    # Set by the notification task; makes re-running it harmless.
-    notified_at = models.DateTimeField(null=True, blank=True, editable=False)
     history = HistoricalRecords()
 
     class Meta:

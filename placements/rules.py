@@ -136,6 +136,14 @@ REQUEST_WORKFLOW: Workflow[PlacementRequest] = Workflow(
             _is_assigned_officer,
             _("the assigned placement officer"),
         ),
+        # Picking candidates to compare before sending them as one recommendation set.
+        "shortlist": Action(
+            _("shortlist units"),
+            {R.IN_MATCHING, R.RECOMMENDED},
+            None,
+            _is_assigned_officer,
+            _("the assigned placement officer"),
+        ),
         "no_provider_found": Action(
             _("record that no provider was found"),
             {R.IN_MATCHING, R.RECOMMENDED},

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
-from placements.models import OPEN_STATUSES, PlacementRequest, RequestStatus, TimelineEvent
+from placements.models import (
+    OPEN_STATUSES,
+    PlacementRequest,
+    Recommendation,
+    RecommendationSet,
+    RequestStatus,
+    TimelineEvent,
+)
 from spink.accounts import access
 from spink.accounts.models import User
 
@@ -69,4 +76,17 @@ def open_duplicates(user: User, request: PlacementRequest) -> QuerySet[Placement
         .filter(same, person_key=request.person_key, service_id=request.service_id)
         .exclude(pk=request.pk)
         .order_by("-created_at", "-pk")
+    )
+
+
+def recommendation_sets(request: PlacementRequest) -> QuerySet[RecommendationSet]:
+    """The request's recommendation sets, oldest first, each with its recommendations and
+    their units (two queries for any number of sets)."""
+    return request.recommendation_sets.select_related("sent_by").prefetch_related(
+        Prefetch(
+            "recommendations",
+            queryset=Recommendation.objects.select_related(
+                "offering__unit__provider", "offering__operating_form", "created_by"
+            ).order_by("pk"),
+        )
     )

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, overload
 
@@ -21,6 +22,7 @@ from django.db.models import Model
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from categories.models import OperatingForm, Service
 from placements import matching, rules, selectors
@@ -31,6 +33,8 @@ from placements.models import (
     PersonDataAccess,
     PlacementRequest,
     Recommendation,
+    RecommendationSet,
+    ShortlistEntry,
     TimelineEvent,
 )
 from providers.models import UnitService
@@ -49,8 +53,8 @@ AREA_TEAMS = {
     "funktionsstod": PlacementTeam.DISABILITY_SUPPORT,
 }
 
-# The job recommend() queues (declared, under this name, in placements.tasks).
-NOTIFY_RECOMMENDATION_TASK = "placements.notify_recommendation"
+# The job a recommendation set queues (declared, under this name, in placements.tasks).
+NOTIFY_RECOMMENDATION_SET_TASK = "placements.notify_recommendation_set"
 
 
 def _event(
@@ -349,7 +353,142 @@ def assign(
     return request
 
 
+@dataclass(frozen=True)
+class RecommendationItem:
+    """One unit of a recommendation set: the offering, its daily price (required for direct
+    procurement; else today's price when left out) and a comment for the social worker."""
+
+    offering: UnitService | int
+    daily_price: Decimal | None = None
+    comment: str = ""
+
+
+class PriceFlagged(RuleViolation):
+    """A set refused until the officer confirms: prices well above the framework level,
+    `flags` by the index of the item."""
+
+    def __init__(self, flags: dict[int, str]):
+        super().__init__(" ".join(flags.values()), code="price_flagged")
+        self.flags = flags
+
+
+# A set is what a social worker can weigh and call round in one go.
+MAX_SET_SIZE = 10
+
+
+def _item_errors(index: int, errors: dict[str, str]) -> dict[str, str]:
+    # The API's field names for an item of the list: items.0.daily_price.
+    return {f"items.{index}.{name}": message for name, message in errors.items()}
+
+
+def _checked_items(
+    request: PlacementRequest, items: Sequence[RecommendationItem]
+) -> list[tuple[matching.Candidate, Decimal | None, str, str | None]]:
+    """Each item's matching candidate, price, comment and price flag; every item's errors at
+    once (ValidationError keyed items.N.field)."""
+    if not items:
+        raise ValidationError({"items": _("Choose at least one unit to recommend.")})
+    if len(items) > MAX_SET_SIZE:
+        raise ValidationError(
+            {"items": _("Send at most %(count)s units at a time.") % {"count": MAX_SET_SIZE}}
+        )
+    ids = [_pk(item.offering) for item in items]
+    if len(set(ids)) != len(ids):
+        raise ValidationError({"items": _("Each unit can be in the set once.")})
+    candidates = {
+        candidate.offering.pk: candidate
+        for candidate in matching.rank_candidates(request, offering_ids=ids)
+    }
+    recommended = set(
+        request.recommendations.filter(offering_id__in=ids).values_list("offering_id", flat=True)
+    )
+    median = matching.framework_median_price(request.service)
+    errors: dict[str, str] = {}
+    checked = []
+    for index, (item, offering_id) in enumerate(zip(items, ids, strict=True)):
+        candidate = candidates.get(offering_id)
+        if candidate is None:
+            errors |= _item_errors(index, {"offering": _("The unit does not match this request.")})
+            continue
+        if offering_id in recommended:
+            errors |= _item_errors(
+                index, {"offering": _("This unit has already been recommended.")}
+            )
+            continue
+        offering = candidate.offering
+        price = item.daily_price
+        if price is None and offering.operating_form.code == OperatingForm.DIRECT:
+            errors |= _item_errors(
+                index, {"daily_price": _("A daily price is required for direct procurement.")}
+            )
+            continue
+        price = candidate.daily_price if price is None else price
+        flag = matching.price_flag_against(offering, price, median)
+        checked.append((candidate, price, item.comment.strip(), str(flag) if flag else None))
+    if errors:
+        raise ValidationError(errors)
+    return checked
+
+
 @transaction.atomic
+def send_recommendation_set(
+    *,
+    actor: User,
+    request: PlacementRequest | int,
+    items: Sequence[RecommendationItem],
+    message: str = "",
+    accept_price_flag: bool = False,
+) -> RecommendationSet:
+    """Recommend matching units together, with one message: one timeline event, one
+    notification and one e-mail to the social worker. Direct procurement needs a price; prices
+    well above the framework level are refused (PriceFlagged) until the officer confirms them
+    (accept_price_flag). The sent units leave the shortlist."""
+    request = locked_request(request)
+    _check("recommend", request, actor)
+    checked = _checked_items(request, items)
+    flags = {index: flag for index, (*_rest, flag) in enumerate(checked) if flag}
+    if flags and not accept_price_flag:
+        raise PriceFlagged(flags)
+    message = message.strip()
+    sending = RecommendationSet.objects.create(request=request, message=message, sent_by=actor)
+    for candidate, price, comment, flag in checked:  # one by one: each gets its history row
+        Recommendation.objects.create(
+            request=request,
+            recommendation_set=sending,
+            offering=candidate.offering,
+            daily_price=price,
+            comment=comment,
+            price_flagged=flag is not None,
+            created_by=actor,
+        )
+    request.shortlist.filter(
+        offering_id__in=[candidate.offering.pk for candidate, *_rest in checked]
+    ).delete()
+    _advance("recommend", request)
+    request.first_recommended_at = request.first_recommended_at or timezone.now()
+    request.save(update_fields=["status", "first_recommended_at"])
+    _event(
+        request,
+        K.RECOMMENDATION_SENT,
+        actor,
+        message,
+        recommendation_set=sending.pk,
+        units=[
+            {
+                "unit": candidate.unit.name,
+                "unit_id": candidate.unit.pk,
+                "operating_form": candidate.operating_form.code,
+                "daily_price": str(price) if price is not None else None,
+                "price_flagged": flag is not None,
+            }
+            for candidate, price, _comment, flag in checked
+        ],
+    )
+    # Recorded with the set, sent when the broker can take it (spink.outbox).
+    outbox.enqueue(NOTIFY_RECOMMENDATION_SET_TASK, sending.pk)
+    return sending
+
+
 def send_recommendation(
     *,
     actor: User,
@@ -359,50 +498,51 @@ def send_recommendation(
     comment: str = "",
     accept_price_flag: bool = False,
 ) -> Recommendation:
-    """Recommend a matching unit. Direct procurement needs a price; a price well above the
-    framework level is refused until the officer confirms it (accept_price_flag)."""
-    request = locked_request(request)
-    _check("recommend", request, actor)
-    candidate = next(iter(matching.rank_candidates(request, offering_id=_pk(offering))), None)
-    if candidate is None:
-        raise ValidationError({"offering": _("The unit does not match this request.")})
-    offering = candidate.offering
-    if daily_price is None and offering.operating_form.code == OperatingForm.DIRECT:
-        raise ValidationError(
-            {"daily_price": _("A daily price is required for direct procurement.")}
+    """Recommend one matching unit: a recommendation set of one. Its errors are keyed by the
+    item's own field names (daily_price, offering)."""
+    try:
+        sending = send_recommendation_set(
+            actor=actor,
+            request=request,
+            items=[RecommendationItem(offering, daily_price, comment)],
+            message=comment,
+            accept_price_flag=accept_price_flag,
         )
-    if daily_price is None:
-        daily_price = candidate.daily_price
-    if request.recommendations.filter(offering=offering).exists():
+    except ValidationError as error:
+        raise ValidationError(
+            {
+                name.removeprefix("items.0."): messages
+                for name, messages in error.message_dict.items()
+            }
+        ) from error
+    return sending.recommendations.get()
+
+
+@transaction.atomic
+def shortlist_add(
+    *, actor: User, request: PlacementRequest | int, offering: UnitService | int
+) -> ShortlistEntry:
+    """Pick a matching unit for the request's shortlist (again: no change)."""
+    request = locked_request(request)
+    _check("shortlist", request, actor)
+    if not matching.rank_candidates(request, offering_ids=[_pk(offering)]):
+        raise ValidationError({"offering": _("The unit does not match this request.")})
+    if request.recommendations.filter(offering_id=_pk(offering)).exists():
         raise ValidationError({"offering": _("This unit has already been recommended.")})
-    flag = matching.price_flag(offering, daily_price)
-    if flag and not accept_price_flag:
-        raise RuleViolation(flag, "price_flagged")
-    recommendation = Recommendation.objects.create(
-        request=request,
-        offering=offering,
-        daily_price=daily_price,
-        comment=comment.strip(),
-        price_flagged=bool(flag),
-        created_by=actor,
+    entry, _created = ShortlistEntry.objects.get_or_create(
+        request=request, offering_id=_pk(offering), defaults={"added_by": actor}
     )
-    _advance("recommend", request)
-    request.first_recommended_at = request.first_recommended_at or timezone.now()
-    request.save(update_fields=["status", "first_recommended_at"])
-    _event(
-        request,
-        K.RECOMMENDATION_SENT,
-        actor,
-        comment.strip(),
-        unit=offering.unit.name,
-        unit_id=offering.unit_id,
-        operating_form=offering.operating_form.code,
-        daily_price=str(daily_price) if daily_price is not None else None,
-        price_flagged=bool(flag),
-    )
-    # Recorded with the recommendation, sent when the broker can take it (spink.outbox).
-    outbox.enqueue(NOTIFY_RECOMMENDATION_TASK, recommendation.pk)
-    return recommendation
+    return entry
+
+
+@transaction.atomic
+def shortlist_remove(
+    *, actor: User, request: PlacementRequest | int, offering: UnitService | int
+) -> None:
+    """Take a unit off the request's shortlist (not on it: no change)."""
+    request = locked_request(request)
+    _check("shortlist", request, actor)
+    request.shortlist.filter(offering_id=_pk(offering)).delete()
 
 
 def record_no_provider_found(
@@ -411,16 +551,17 @@ def record_no_provider_found(
     return _close_with_reason(actor, request, reason, "no_provider_found", K.NO_PROVIDER_FOUND)
 
 
-def notify_recommendation(*, recommendation: Recommendation | int) -> bool:
-    """Tell the social worker a recommendation arrived (the task placements.tasks sends). The
-    e-mail carries the reference and a link only: never a name, identity number or address.
-    Idempotent: sends at most once (the outbox may deliver the task twice; the row lock and
-    notified_at make the second a no-op). Returns whether a mail was sent."""
+def notify_recommendation_set(*, recommendation_set: RecommendationSet | int) -> bool:
+    """Tell the social worker recommendations arrived (the task placements.tasks sends): one
+    e-mail per sending, whatever the number of units. It carries the reference and a link
+    only: never a name, identity number or address. Idempotent: sends at most once (the
+    outbox may deliver the task twice; the row lock and notified_at make the second a no-op).
+    Returns whether a mail was sent."""
     with transaction.atomic():
         locked = (
-            Recommendation.objects.select_for_update(of=("self",))
+            RecommendationSet.objects.select_for_update(of=("self",))
             .select_related("request__social_worker")
-            .filter(pk=_pk(recommendation))
+            .filter(pk=_pk(recommendation_set))
             .first()
         )
         if locked is None or locked.notified_at is not None:
@@ -429,16 +570,24 @@ def notify_recommendation(*, recommendation: Recommendation | int) -> bool:
         worker = request.social_worker
         if not worker.email:
             return False
+        count = locked.recommendations.count()
         with translation.override("sv"):
-            subject = _("Spink: new recommendation for %(reference)s") % {
-                "reference": request.reference
-            }
-            body = _(
+            subject = ngettext(
+                "Spink: a new recommendation for %(reference)s",
+                "Spink: %(count)s new recommendations for %(reference)s",
+                count,
+            ) % {"reference": request.reference, "count": count}
+            body = ngettext(
                 "A placement officer has sent a recommendation for placement request "
                 "%(reference)s.\n\nOpen the request in Spink to see it and report your "
-                "choice:\n%(url)s\n"
+                "choice:\n%(url)s\n",
+                "A placement officer has sent %(count)s recommendations for placement request "
+                "%(reference)s.\n\nOpen the request in Spink to see them and report your "
+                "choice:\n%(url)s\n",
+                count,
             ) % {
                 "reference": request.reference,
+                "count": count,
                 "url": settings.SITE_URL + reverse("placements:request-detail", args=[request.pk]),
             }
         send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [worker.email])

@@ -9,9 +9,9 @@ from placements import services
 from spink.tasks import RETRY_ON_TRANSIENT_ERRORS
 
 
-@shared_task(name="placements.notify_recommendation", **RETRY_ON_TRANSIENT_ERRORS)
-def notify_recommendation(recommendation_id: int) -> bool:
-    """Tell the social worker a recommendation arrived (services.notify_recommendation: at
-    most once, reference and link only). Tried again while the mail server or the database
-    is away."""
-    return services.notify_recommendation(recommendation=recommendation_id)
+@shared_task(name="placements.notify_recommendation_set", **RETRY_ON_TRANSIENT_ERRORS)
+def notify_recommendation_set(recommendation_set_id: int) -> bool:
+    """Tell the social worker recommendations arrived (services.notify_recommendation_set:
+    one e-mail per sending, at most once, reference and link only). Tried again while the
+    mail server or the database is away."""
+    return services.notify_recommendation_set(recommendation_set=recommendation_set_id)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from placements import views
+from placements import views, views_matching
 
 app_name = "placements"
 
@@ -14,18 +14,27 @@ urlpatterns = [
     path("queue/export.csv", views.work_queue_export, name="queue-export"),
     path("<int:pk>/", views.request_detail, name="request-detail"),
     path("<int:pk>/edit/", views.request_edit, name="request-edit"),
-    path("<int:pk>/excluded-units/", views.excluded_units, name="request-excluded-units"),
+    path(
+        "<int:pk>/excluded-units/",
+        views_matching.excluded_units,
+        name="request-excluded-units",
+    ),
     path("<int:pk>/submit/", views.submit, name="request-submit"),
     path("<int:pk>/withdraw/", views.withdraw, name="request-withdraw"),
     path("<int:pk>/choose/", views.choose, name="request-choose"),
     path("<int:pk>/none-chosen/", views.none_chosen, name="request-none-chosen"),
     path("<int:pk>/take/", views.take, name="request-take"),
     path("<int:pk>/assign/", views.assign, name="request-assign"),
-    path("<int:pk>/recommend/<int:offering_pk>/", views.recommend, name="request-recommend"),
     path(
-        "<int:pk>/recommend/<int:offering_pk>/form/",
-        views.recommend_form,
-        name="request-recommend-form",
+        "<int:pk>/shortlist/<int:offering_pk>/",
+        views_matching.shortlist,
+        name="request-shortlist",
+    ),
+    path("<int:pk>/compare/", views_matching.compare, name="request-compare"),
+    path(
+        "<int:pk>/recommendations/",
+        views_matching.send_recommendations,
+        name="request-recommendations-send",
     ),
     path("<int:pk>/no-provider/", views.no_provider_found, name="request-no-provider"),
     path("<int:pk>/messages/", views.post_message, name="request-message"),

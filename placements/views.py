@@ -15,14 +15,14 @@ from django import forms as django_forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from categories.models import Subcategory
-from placements import exports, matching, rules, selectors, services
+from placements import exports, rules, selectors, services
 from placements import search as search_terms
 from placements.forms import (
     AssignForm,
@@ -32,7 +32,6 @@ from placements.forms import (
     MessageForm,
     QueueFilterForm,
     ReasonForm,
-    RecommendForm,
     RequestFilterForm,
     RequestForm,
     SearchForm,
@@ -321,73 +320,6 @@ def _refused(
     return redirect("placements:request-detail", pk=placement.pk)
 
 
-def _matching(
-    placement, user, actions, forms, show_all: bool, show_excluded: bool, open_offering: str | None
-) -> dict | None:
-    if not rules.shows_matching(user, placement, actions):
-        return None
-    # A recommendation form coming back with errors may be for a unit beyond the best ones.
-    bound = any(name.startswith("recommend_") for name in forms)
-    limit = None if show_all or bound else matching.MATCH_LIMIT
-    # The excluded units (often a hundred, with reasons) load when the officer opens them.
-    result = matching.match(placement, limit=limit, with_excluded=show_excluded)
-    recommended = set(placement.recommendations.values_list("offering_id", flat=True))
-    can_recommend = "recommend" in actions
-    candidates = []
-    for candidate in result.candidates:
-        offering_id = candidate.offering.pk
-        form = forms.get(f"recommend_{offering_id}")
-        if form is None and open_offering == str(offering_id):  # the form, without JavaScript
-            form = _recommend_form(candidate)
-        candidates.append(
-            {
-                "candidate": candidate,
-                "form": form,
-                "recommended": offering_id in recommended,
-                "can_recommend": can_recommend and offering_id not in recommended,
-            }
-        )
-    return {
-        "candidates": candidates,
-        "excluded": result.excluded,
-        "excluded_count": result.excluded_count,
-        "limited": limit is not None and len(candidates) >= limit,
-    }
-
-
-def _recommend_form(candidate) -> RecommendForm:
-    return RecommendForm(
-        offering_id=candidate.offering.pk, initial={"daily_price": candidate.daily_price}
-    )
-
-
-@login_required
-def recommend_form(request: AuthenticatedHttpRequest, pk: int, offering_pk: int) -> HttpResponse:
-    """One unit's recommendation form, loaded when the officer opens it (htmx partial)."""
-    placement = _visible(request, pk)
-    actions = rules.REQUEST_WORKFLOW.available(placement, request.user)
-    if "recommend" not in actions or not rules.shows_matching(request.user, placement, actions):
-        raise PermissionDenied
-    candidate = next(iter(matching.rank_candidates(placement, offering_id=offering_pk)), None)
-    if candidate is None:
-        raise Http404
-    context = {"placement": placement, "candidate": candidate, "form": _recommend_form(candidate)}
-    return render(request, "placements/includes/recommend_form.html", context)
-
-
-@login_required
-def excluded_units(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    """The units offering the service that do not match, with the reasons (htmx partial)."""
-    placement = _visible(request, pk)
-    if not rules.shows_matching(request.user, placement):
-        raise PermissionDenied
-    return render(
-        request,
-        "placements/includes/excluded_units.html",
-        {"excluded": matching.excluded_offerings(placement)},
-    )
-
-
 def _render_detail(
     request: AuthenticatedHttpRequest, placement: PlacementRequest, status: int = 200, **forms
 ) -> HttpResponse:
@@ -423,15 +355,6 @@ def _render_detail(
         "deviations": deviations,
         # A failed upload's bound form; the attachment_section tag reads the rest itself.
         "attachment_form": forms.get("attachment_form"),
-        "matching": _matching(
-            placement,
-            user,
-            actions,
-            forms,
-            show_all=request.GET.get("matches") == "all",
-            show_excluded=request.GET.get("excluded") == "all",
-            open_offering=request.GET.get("recommend"),
-        ),
         "withdraw_form": form(
             "withdraw_form",
             "withdraw",
@@ -502,12 +425,6 @@ def _act(
         except services.DuplicateOpenRequest:
             raise  # the caller shows the draft's form with the other requests
         except RuleViolation as error:
-            if error.code == "price_flagged" and isinstance(form, RecommendForm):
-                form.flag(error)
-                messages.warning(
-                    request, _("Check the price: confirm it in the recommendation form below.")
-                )
-                return _render_detail(request, placement, status=409, **{form_name: form})
             messages.error(request, str(error.message))
             # Also next to the form that failed (when the page still offers it).
             add_refusal(form, error)
@@ -618,27 +535,6 @@ def assign(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         AssignForm(request.POST, placement=placement),
         lambda p, data: services.assign(actor=request.user, request=p.pk, officer=data["officer"]),
         _("%(reference)s was assigned."),
-    )
-
-
-@login_required
-@require_POST
-def recommend(request: AuthenticatedHttpRequest, pk: int, offering_pk: int) -> HttpResponse:
-    form = RecommendForm(request.POST, offering_id=offering_pk)
-    return _act(
-        request,
-        _visible(request, pk),
-        f"recommend_{offering_pk}",
-        form,
-        lambda p, data: services.send_recommendation(
-            actor=request.user,
-            request=p.pk,
-            offering=offering_pk,
-            daily_price=data["daily_price"],
-            comment=data["comment"],
-            accept_price_flag=data["accept_price_flag"],
-        ),
-        _("The recommendation was sent to the social worker of %(reference)s."),
     )
 
 

@@ -15,6 +15,13 @@ street_address (gatuadress, adress)             may be empty
 postal_code (postnummer)                        five digits, may be empty
 city (ort, postort)                             may be empty
 municipality (kommun, kommunkod)                name or SCB code, e.g. 1480
+latitude (latitud, breddgrad)         optional  decimal degrees (WGS 84, not SWEREF 99),
+                                                -90 to 90, comma or point, at most five
+                                                decimals: 57,70716
+longitude (longitud, längdgrad)       optional  likewise, -180 to 180: 11,96679; a row gives
+                                                both coordinates or neither (without them,
+                                                matching measures from the municipality's
+                                                centre)
 service (insats, tjänst)                        service code, e.g. "hvb", or its name
 subcategories (underkategorier)       optional  comma-separated codes, e.g. "akut, hvb--akut"
 places (platser, antal platser)                 whole number
@@ -26,8 +33,10 @@ price_valid_to (pris giltigt till)    optional  YYYY-MM-DD
 permit_number (tillståndsnummer)      optional  IVO permit number
 permit_valid_from (tillstånd från)    optional  YYYY-MM-DD, needed for a new permit
 
-Empty address and age cells leave a unit already in the register as it is (a new unit gets
-ages 0–120). Row numbers in the report are the spreadsheet's own (the header is usually 1).
+Empty address, age and coordinate cells leave a unit already in the register as it is (a new
+unit gets ages 0–120 and no coordinates): a file can give a unit coordinates but not remove
+them (the unit form can). Row numbers in the report are the spreadsheet's own (the header is
+usually 1).
 
 What a row does: the provider is found by organisation number (created if new); the unit by
 provider and name, case-insensitively (created as a draft if new, its details updated from the
@@ -109,6 +118,8 @@ COLUMNS: list[Column] = [
     Column("postal_code", ("postnummer", "postnr", "postcode")),
     Column("city", ("ort", "postort")),
     Column("municipality", ("kommun", "kommunkod")),
+    Column("latitude", ("latitud", "breddgrad", "lat"), required=False),
+    Column("longitude", ("longitud", "längdgrad", "lon", "lng"), required=False),
     Column("service", ("insats", "tjänst", "insatskod", "service code")),
     Column("subcategories", ("underkategorier", "underkategori"), required=False),
     Column("places", ("platser", "antal platser")),
@@ -556,6 +567,43 @@ def _date(value: Cell) -> dt.date | None:
     raise _CellInvalid(_("Write a date as YYYY-MM-DD, e.g. 2026-01-01."))
 
 
+COORDINATE_PLACES = Decimal("0.00001")  # the model's five decimals, about a metre
+COORDINATE_EXAMPLES = {"latitude": "57,70716", "longitude": "11,96679"}
+
+
+def _unit_constraint_message(name: str) -> str:
+    """The message of one of Unit's check constraints: the file says what the form says."""
+    constraint = next(c for c in Unit._meta.constraints if c.name == name)
+    return str(constraint.get_violation_error_message())
+
+
+def _coordinate(value: Cell, name: str, limit: int) -> Decimal | None:
+    """Decimal degrees, -limit to limit, point or comma, at most five decimals; None if empty."""
+    wrong = _("Write decimal degrees, e.g. %(example)s.") % {"example": COORDINATE_EXAMPLES[name]}
+    if isinstance(value, bool):
+        raise _CellInvalid(wrong)
+    if isinstance(value, int | float):
+        text = repr(value)  # the shortest text that reads back as the cell's number: 57.70716
+    else:
+        text = re.sub(r"\s|\u00a0|\u202f|°", "", _text(value)).replace("\u2212", "-")
+        if not text:
+            return None
+        if not re.fullmatch(r"[+-]?\d+(?:[.,]\d+)?", text):
+            raise _CellInvalid(wrong)
+        text = text.replace(",", ".")
+    try:
+        degrees = Decimal(text)
+    except InvalidOperation:
+        raise _CellInvalid(wrong) from None
+    if not degrees.is_finite():
+        raise _CellInvalid(wrong)
+    if not -limit <= degrees <= limit:
+        raise _CellInvalid(_unit_constraint_message(f"unit_{name}_range"))
+    if degrees != degrees.quantize(COORDINATE_PLACES):
+        raise _CellInvalid(_("At most five decimals (about a metre)."))
+    return degrees.quantize(COORDINATE_PLACES)
+
+
 def _postal_code(value: Cell) -> str:
     digits = _text(value).replace(" ", "")
     if not digits:
@@ -619,6 +667,8 @@ class ParsedRow:
     postal_code: str = ""
     city: str = ""
     municipality: Municipality | None = None
+    latitude: Decimal | None = None
+    longitude: Decimal | None = None
     service: Service | None = None
     subcategories: list[Subcategory] = field(default_factory=list)
     places: int | None = None
@@ -706,6 +756,8 @@ def _parse_row(
     row.postal_code = parse("postal_code", _postal_code) or ""
     row.city = parse("city", lambda v: _text(v, 100)) or ""
     row.municipality = parse("municipality", municipality)
+    row.latitude = parse("latitude", lambda v: _coordinate(v, "latitude", 90))
+    row.longitude = parse("longitude", lambda v: _coordinate(v, "longitude", 180))
     row.service = parse("service", service)
     row.places = parse("places", lambda v: _required_value(_integer(v, 0, 32767)))
     row.age_min = parse("age_min", lambda v: _integer(v, 0, 120))
@@ -720,6 +772,13 @@ def _parse_row(
         row.subcategories = (
             parse("subcategories", lambda v: _subcategories(_text(v), row.service, lookups)) or []
         )
+    # Both or neither: the missing one is reported (a wrong one has its own error already).
+    for given, missing in (("latitude", "longitude"), ("longitude", "latitude")):
+        wrong = any(error.column == written[missing] for error in result.errors)
+        if getattr(row, given) is not None and getattr(row, missing) is None and not wrong:
+            result.error(
+                written[missing], _unit_constraint_message("unit_coordinates_both_or_neither")
+            )
     if row.age_min is not None and row.age_max is not None and row.age_max < row.age_min:
         result.error(written["age_max"], _("The oldest age is lower than the youngest."))
     start, end = row.price_valid_from, row.price_valid_to

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from providers.validators import normalise_org_number, validate_org_number
+from spink.accounts.models import coordinate_constraints, latitude_field, longitude_field
 
 
 class LegalForm(models.TextChoices):
@@ -189,6 +190,9 @@ class Unit(models.Model):
         related_name="provider_units",
         verbose_name=_("municipality"),
     )
+    # Where the unit is; without them, matching measures from its municipality's centre.
+    latitude = latitude_field(_("Leave empty to use the municipality's centre."))
+    longitude = longitude_field(_("Leave empty to use the municipality's centre."))
     description = models.TextField(_("description"), blank=True)
     # Target group
     age_min = models.PositiveSmallIntegerField(_("youngest age"), default=0)
@@ -220,6 +224,11 @@ class Unit(models.Model):
         null=True,
         blank=True,
         help_text=_("Leave empty when not known."),
+    )
+    # When the free places were last reported (set by providers.services when they change):
+    # matching shows how fresh the number is.
+    available_places_reported_at = models.DateTimeField(
+        _("free places reported"), null=True, blank=True, editable=False
     )
     # Status: written only by providers.services
     status = models.CharField(
@@ -257,6 +266,7 @@ class Unit(models.Model):
                 | Q(available_places__lte=models.F("places")),
                 name="unit_available_within_places",
             ),
+            *coordinate_constraints("unit"),
         ]
 
     def __str__(self) -> str:
@@ -271,6 +281,8 @@ UNIT_EDITABLE_FIELDS: tuple[str, ...] = (
     "postal_code",
     "city",
     "municipality",
+    "latitude",
+    "longitude",
     "description",
     "age_min",
     "age_max",

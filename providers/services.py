@@ -144,6 +144,18 @@ def create_provider(
     return save_with_history(Provider(**fields), actor)
 
 
+# A field whose change is a report with a time of its own: {model: {field: its time field}}.
+REPORT_STAMPS: dict[type[Model], dict[str, str]] = {
+    Unit: {"available_places": "available_places_reported_at"},
+}
+
+
+def _stamp_reports(row: Model, changed: set[str]) -> None:
+    for name, stamp in REPORT_STAMPS.get(type(row), {}).items():
+        if name in changed:
+            setattr(row, stamp, timezone.now())
+
+
 def _update_locked(instance: _M, fields: dict[str, Any], version_fields, seen, actor) -> _M:
     """Apply `fields` to the row read again under a lock, after checking that it is still
     the version the caller saw (`seen`; None claims nothing). The caller's object gets the
@@ -151,8 +163,10 @@ def _update_locked(instance: _M, fields: dict[str, Any], version_fields, seen, a
     _only_editable(fields, version_fields)
     row = type(instance)._default_manager.select_for_update().get(pk=instance.pk)
     concurrency.check(row, version_fields, seen=seen)
+    changed = {name for name, value in fields.items() if getattr(row, name) != value}
     for name, value in fields.items():
         setattr(row, name, value)
+    _stamp_reports(row, changed)
     save_with_history(row, actor)
     for name in fields:
         setattr(instance, name, getattr(row, name))
@@ -181,7 +195,9 @@ def create_unit(
     through change_status."""
     _require_register_write(actor, for_agreement)
     _only_editable(fields, UNIT_EDITABLE_FIELDS)
-    return save_with_history(Unit(provider_id=_pk(provider), **fields), actor)
+    unit = Unit(provider_id=_pk(provider), **fields)
+    _stamp_reports(unit, {name for name, value in fields.items() if value is not None})
+    return save_with_history(unit, actor)
 
 
 @transaction.atomic

@@ -1,11 +1,12 @@
 """Database expressions Django does not ship."""
 
 import itertools
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any, cast
 
 from django.db import connection
-from django.db.models import Aggregate, FloatField, Model, QuerySet
+from django.db.models import Aggregate, FloatField, Func, Model, QuerySet
 from psycopg.types.json import Jsonb
 
 
@@ -20,6 +21,47 @@ class Percentile(Aggregate):
         if not 0 <= fraction <= 1:
             raise ValueError("fraction must be between 0 and 1")
         super().__init__(expression, fraction=float(fraction), **extra)
+
+
+EARTH_RADIUS_KM = 6371.0088  # the mean radius (IUGG)
+
+
+class GreatCircleKm(Func):
+    """Kilometres along the earth's surface between two points given in decimal degrees:
+    GreatCircleKm(latitude1, longitude1, latitude2, longitude2), the haversine formula on a
+    sphere of EARTH_RADIUS_KM (within 0.5 % of the ellipsoid). NULL when any is NULL.
+
+    Each argument appears several times in the SQL: a subquery as an argument is best an
+    uncorrelated one, which PostgreSQL computes once per query (an InitPlan), not per use."""
+
+    arity = 4
+    output_field = FloatField()
+    # {a1}, {o1}, {a2}, {o2}: the points' latitudes and longitudes, in radians. least() keeps
+    # asin's argument within 1 (rounding, near-antipodal points) but would turn a NULL into 1:
+    # hence the CASE.
+    formula = (
+        "(CASE WHEN {a1} IS NULL OR {o1} IS NULL OR {a2} IS NULL OR {o2} IS NULL THEN NULL "
+        f"ELSE 2 * {EARTH_RADIUS_KM!r} * asin(least(1.0, sqrt("
+        "power(sin(({a2} - {a1}) / 2), 2) "
+        "+ cos({a1}) * cos({a2}) * power(sin(({o2} - {o1}) / 2), 2)))) END)"
+    )
+
+    def as_sql(
+        self, compiler, connection, function=None, template=None, arg_joiner=None, **extra_context
+    ) -> tuple[str, tuple[Any, ...]]:
+        points: dict[str, tuple[str, tuple[Any, ...]]] = {}
+        names = ("a1", "o1", "a2", "o2")
+        for name, expression in zip(names, self.get_source_expressions(), strict=True):
+            sql, params = compiler.compile(expression)
+            points[name] = (f"radians(({sql})::double precision)", tuple(params))
+        ordered: list[Any] = []  # each use's params, in the order of the SQL
+
+        def point(match: re.Match[str]) -> str:
+            sql, params = points[match.group(1)]
+            ordered.extend(params)
+            return sql
+
+        return re.sub(r"\{(a1|o1|a2|o2)\}", point, self.formula), tuple(ordered)
 
 
 # --- Bulk loading for the scale generator ------------------------------------------------------

@@ -412,6 +412,14 @@ DATA_UPLOAD_MAX_NUMBER_FILES = 20
 # A direct-procurement daily price above this multiple of the median framework price for the
 # same service is flagged to the officer before a recommendation is sent.
 PRICE_FLAG_FACTOR = env_float("PRICE_FLAG_FACTOR", 1.25)
+# A candidate unit within this many kilometres (great-circle) of the request's preferred or
+# home municipality earns a fit point in matching (placements.matching: "near the family").
+MATCHING_NEAR_KM = env_float("SPINK_MATCHING_NEAR_KM", 30)
+if not 0 < MATCHING_NEAR_KM <= 20_040:  # NaN and infinity fail too; 20,040 km: half the globe
+    raise ImproperlyConfigured(
+        "SPINK_MATCHING_NEAR_KM must be a distance in kilometres above 0 (at most 20040); "
+        f"got {MATCHING_NEAR_KM!r}."
+    )
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 # --- Notifications and reminders (notifications.tasks, every morning) ----------------------

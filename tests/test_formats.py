@@ -7,7 +7,7 @@ import pytest
 from django.template import Context, Template, TemplateSyntaxError
 from django.utils import translation
 
-from spink.templatetags.spink_format import format_number, money_per_day, number
+from spink.templatetags.spink_format import format_number, kilometres, money_per_day, number
 
 NBSP = "\xa0"
 
@@ -32,6 +32,23 @@ def test_money_per_day_in_each_language(value, swedish, english):
         assert money_per_day(value) == swedish
     with translation.override("en"):
         assert money_per_day(value) == english
+
+
+@pytest.mark.parametrize(
+    ("value", "swedish", "english"),
+    [
+        (3.44, f"3,4{NBSP}km", f"3.4{NBSP}km"),
+        (18.2, f"18{NBSP}km", f"18{NBSP}km"),
+        (1234.6, f"1{NBSP}235{NBSP}km", f"1,235{NBSP}km"),
+        (0.0, f"0,0{NBSP}km", f"0.0{NBSP}km"),
+        (None, "–", "–"),
+    ],
+)
+def test_distances_have_one_decimal_below_ten_km_and_whole_km_above(value, swedish, english):
+    with translation.override("sv"):
+        assert kilometres(value) == swedish
+    with translation.override("en"):
+        assert kilometres(value) == english
 
 
 def test_numbers_are_grouped_with_a_no_break_space_and_a_decimal_comma_in_swedish():

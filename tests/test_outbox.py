@@ -23,7 +23,7 @@ from tests.factories import placement_officer, published_unit, social_worker, su
 from tests.followup.monitoring_support import mails_to, wait_for
 from tests.outbox_support import celery_broker, database_proxy, own_redis, prefork_worker
 
-NOTIFY = "placements.notify_recommendation"
+NOTIFY = services.NOTIFY_RECOMMENDATION_SET_TASK
 # What "at once" means for a request while the broker is down (it took ~20 s before the outbox).
 QUICK = 2.0
 
@@ -39,12 +39,16 @@ def request_in_matching():
     return worker, officer, unit, request
 
 
-def recommend_url(request, unit) -> str:
-    return reverse("placements:request-recommend", args=[request.pk, unit.offerings.get().pk])
+def send_shortlisted(client, officer, request, unit):
+    """The officer shortlists the unit and sends the shortlist as a set (the page's way)."""
+    offering = unit.offerings.get().pk
+    services.shortlist_add(actor=officer, request=request.pk, offering=offering)
+    url = reverse("placements:request-recommendations-send", args=[request.pk])
+    return client.post(url, {f"include_{offering}": "on"})
 
 
 def notified_at(recommendation_id: int):
-    return Recommendation.objects.get(pk=recommendation_id).notified_at
+    return Recommendation.objects.get(pk=recommendation_id).recommendation_set.notified_at
 
 
 def test_a_recommendation_sent_while_the_broker_is_down_is_saved_at_once_and_mailed_once_it_is_back(
@@ -56,15 +60,18 @@ def test_a_recommendation_sent_while_the_broker_is_down_is_saved_at_once_and_mai
     with own_redis(tmp_path) as redis, celery_broker(redis.url):
         redis.stop()
         started = time.monotonic()
-        response = client.post(recommend_url(request, unit), {})
+        response = send_shortlisted(client, officer, request, unit)
         took = time.monotonic() - started
 
         assert response.status_code == 302
-        assert response["Location"] == reverse("placements:request-detail", args=[request.pk])
+        assert response["Location"] == (
+            reverse("placements:request-detail", args=[request.pk]) + "#recommendations-heading"
+        )
         assert took < QUICK
         recommendation = request.recommendations.get()
         (message,) = OutboxMessage.objects.filter(task=NOTIFY)
-        assert (message.args, message.sent_at, message.attempts) == ([recommendation.pk], None, 1)
+        expected = ([recommendation.recommendation_set_id], None, 1)
+        assert (message.args, message.sent_at, message.attempts) == expected
         assert "Error" in message.last_error  # the broker's refusal, kept for the admin
         # The dispatcher, while the broker is still down, keeps the message and says why.
         assert sending.dispatch() == 0

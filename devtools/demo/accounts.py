@@ -1,6 +1,17 @@
-"""Demo organisations and one user per role. Idempotent: running it again changes nothing."""
+"""Demo organisations and one user per role. Idempotent: running it again changes nothing.
+
+The region's municipalities are data: data/municipalities.csv (code, name, latitude, longitude)
+lists Göteborgsregionen's thirteen with the centre of each one's main town (WGS 84; for Ale,
+Härryda and Tjörn their seats Nödinge-Nol, Mölnlycke and Skärhamn), where matching measures
+distances from. Three of them get an organisation (ORGANISATIONS) and the demo users.
+"""
 
 from __future__ import annotations
+
+import csv
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -8,6 +19,7 @@ from django.db import transaction
 from spink.accounts.models import Administration, Municipality, OrgUnit, PlacementTeam, Role, User
 
 DEMO_PASSWORD = "spink-demo-2026"  # noqa: S105 - only set when SPINK_DEMO is on
+MUNICIPALITIES_FILE = Path(__file__).resolve().parent / "data" / "municipalities.csv"
 
 ORGANISATIONS = {
     ("Göteborg", "1480"): {
@@ -88,13 +100,45 @@ USERS = [
 ]
 
 
+def read_municipalities(path: Path = MUNICIPALITIES_FILE) -> list[dict[str, Any]]:
+    """The file's rows as Municipality fields (code, name, latitude, longitude)."""
+    with path.open(encoding="utf-8", newline="") as file:
+        return [
+            {
+                "code": row["code"].strip(),
+                "name": row["name"].strip(),
+                "latitude": Decimal(row["latitude"].strip()),
+                "longitude": Decimal(row["longitude"].strip()),
+            }
+            for row in csv.DictReader(file)
+        ]
+
+
+def seed_municipalities(path: Path = MUNICIPALITIES_FILE) -> dict[str, Municipality]:
+    """The file's municipalities by code, created or brought up to date (saved, with a history
+    row, only when something differs)."""
+    municipalities = {}
+    for fields in read_municipalities(path):
+        code = fields.pop("code")
+        municipality = Municipality.objects.filter(code=code).first() or Municipality(code=code)
+        changed = municipality.pk is None or any(
+            getattr(municipality, name) != value for name, value in fields.items()
+        )
+        if changed:
+            for name, value in fields.items():
+                setattr(municipality, name, value)
+            municipality.full_clean()
+            municipality.save()
+        municipalities[code] = municipality
+    return municipalities
+
+
 @transaction.atomic
 def seed_organisations() -> dict[str, OrgUnit]:
     org_units: dict[str, OrgUnit] = {}
-    for (municipality_name, code), administrations in ORGANISATIONS.items():
-        municipality, _ = Municipality.objects.update_or_create(
-            code=code, defaults={"name": municipality_name}
-        )
+    municipalities = seed_municipalities()
+    for (_name, code), administrations in ORGANISATIONS.items():
+        municipality = municipalities[code]  # the file names every municipality
         for administration_name, unit_names in administrations.items():
             administration, _ = Administration.objects.get_or_create(
                 municipality=municipality, name=administration_name

@@ -36,7 +36,13 @@ from django.utils import timezone
 from categories.models import Service, Subcategory
 from devtools.demo import accounts as accounts_demo
 from placements.identity import person_key
-from placements.models import PlacementRequest, Recommendation, RequestKind, RequestStatus
+from placements.models import (
+    PlacementRequest,
+    Recommendation,
+    RecommendationSet,
+    RequestKind,
+    RequestStatus,
+)
 from placements.services import AREA_TEAMS
 from providers.models import UnitService
 from spink.accounts.models import Administration, OrgUnit, Role, User
@@ -456,16 +462,28 @@ def _save(builder: _Builder) -> None:
     if not chosen:
         return
     creator = next(iter(builder.workers.values()))[2]
+    # Each chosen recommendation was sent in a set of its own, e-mailed when it was sent.
+    sendings = RecommendationSet.objects.bulk_create(
+        [
+            RecommendationSet(
+                request=rows[index],
+                sent_by_id=rows[index].assigned_officer_id or creator.pk,
+                notified_at=rows[index].first_recommended_at,
+            )
+            for index, _offering_id in chosen
+        ],
+        batch_size=2000,
+    )
     recommendations = Recommendation.objects.bulk_create(
         [
             Recommendation(
                 request=rows[index],
+                recommendation_set=sending,
                 offering_id=offering_id,
-                created_by_id=rows[index].assigned_officer_id or creator.pk,
+                created_by_id=sending.sent_by_id,
                 comment="Historik.",
-                notified_at=rows[index].first_recommended_at,
             )
-            for index, offering_id in chosen
+            for (index, offering_id), sending in zip(chosen, sendings, strict=True)
         ],
         batch_size=2000,
     )

@@ -3,16 +3,20 @@
 Deterministic (seeded), idempotent (does nothing when the demo register exists), and
 consistent with the register's rules, which it asks (providers.rules): permits where an
 offering needs one, recommendation stops only on direct-procurement units, order stops only
-on framework units.
+on framework units. Units stand in the municipalities with an organisation (the demo's three),
+a few kilometres around the municipality's centre (near_centre); the region's other
+municipalities are places a request may prefer.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 import random
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from categories.models import CategoryArea, OperatingForm, Service
@@ -33,7 +37,7 @@ from providers.models import (
     UnitEvent,
     UnitService,
 )
-from spink.accounts.models import Municipality
+from spink.accounts.models import Administration, Municipality
 from spink.luhn import luhn_check_digit
 
 SEED = 2024
@@ -136,6 +140,35 @@ EU_HOUSING = ("socialt-boende", "nodbistand-boende")
 EU_HOUSING_SHARE = 0.5
 AGE_SPAN = {"barn-och-unga": (0, 20), "vuxen": (18, 120), "funktionsstod": (0, 120)}
 PRICE_START = dt.date(2025, 1, 1)
+# A unit stands up to this far (north-south and east-west) from its municipality's centre, so
+# that distances inside a municipality differ. Drawn from a random stream of its own.
+UNIT_SPREAD_KM = 4.0
+KM_PER_DEGREE = 111.2  # of latitude, and of longitude at the equator
+
+
+def near_centre(municipality: Municipality, rng: random.Random) -> dict[str, Decimal]:
+    """A unit's coordinates: its municipality's centre moved by up to UNIT_SPREAD_KM each way
+    (deterministic with a seeded `rng`, which it always draws twice); none when the
+    municipality has no coordinates."""
+    north, east = rng.uniform(-1, 1), rng.uniform(-1, 1)
+    if municipality.latitude is None or municipality.longitude is None:
+        return {}
+    latitude = float(municipality.latitude) + north * UNIT_SPREAD_KM / KM_PER_DEGREE
+    longitude = float(municipality.longitude) + east * UNIT_SPREAD_KM / (
+        KM_PER_DEGREE * math.cos(math.radians(latitude))
+    )
+    return {
+        "latitude": Decimal(f"{latitude:.5f}"),
+        "longitude": Decimal(f"{longitude:.5f}"),
+    }
+
+
+def organised_municipalities():
+    """The municipalities with an organisation (administrations), by code: the ones whose
+    users place people, and where the generated registers put their providers."""
+    return Municipality.objects.filter(
+        Exists(Administration.objects.filter(municipality=OuterRef("pk")))
+    ).order_by("code")
 
 
 def _org_number(rng: random.Random, legal_form: str) -> str:
@@ -156,6 +189,18 @@ def _person(rng: random.Random) -> str:
     return f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
 
 
+def _free_places(rng: random.Random) -> dict:
+    """Free places as a unit reported them in the last month, for about half of the units
+    (the others "not known"); at most two, which every unit has."""
+    if rng.random() < 0.5:
+        return {}
+    return {
+        "available_places": rng.choice([0, 1, 1, 2]),
+        "available_places_reported_at": timezone.now()
+        - dt.timedelta(days=rng.randrange(0, 30), hours=rng.randrange(0, 24)),
+    }
+
+
 def demo_register_exists() -> bool:
     return FrameworkAgreement.objects.filter(reference__startswith="DEMO-").exists()
 
@@ -167,7 +212,9 @@ def seed(actor=None) -> int:
         return 0
     rng = random.Random(SEED)
     eu_rng = random.Random(SEED + 1)
-    municipalities = list(Municipality.objects.order_by("code"))
+    coordinates_rng = random.Random(SEED + 2)
+    vacancy_rng = random.Random(SEED + 3)
+    municipalities = list(organised_municipalities())
     gothenburg = next((m for m in municipalities if m.code == "1480"), municipalities[0])
     forms = {form.code: form for form in OperatingForm.objects.all()}
     services = list(Service.objects.select_related("area").prefetch_related("operating_forms"))
@@ -244,6 +291,7 @@ def seed(actor=None) -> int:
             postal_code=f"4{rng.randrange(1000, 9999)}",
             city=place,
             municipality=provider.municipality,
+            **near_centre(provider.municipality, coordinates_rng),
             age_min=low,
             age_max=high,
             gender=rng.choices(["any", "female", "male"], weights=[70, 15, 15])[0],
@@ -259,6 +307,7 @@ def seed(actor=None) -> int:
                 k=rng.randrange(1, 3),
             ),
             places=rng.randrange(2, 24),
+            **_free_places(vacancy_rng),
             status=rng.choices(
                 [
                     PublicationStatus.PUBLISHED,

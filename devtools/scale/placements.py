@@ -39,6 +39,7 @@ from placements.models import (
     CLOSED_STATUSES,
     PlacementRequest,
     Recommendation,
+    RecommendationSet,
     RequestKind,
     RequestStatus,
     TimelineEvent,
@@ -495,11 +496,15 @@ class Generator:
                 "recommend",
                 officer,
                 at,
-                unit=offer.unit_name,
-                unit_id=offer.unit_id,
-                operating_form=offer.form_code,
-                daily_price=str(price) if price is not None else None,
-                price_flagged=False,
+                units=[  # as services.send_recommendation_set records a set of one
+                    {
+                        "unit": offer.unit_name,
+                        "unit_id": offer.unit_id,
+                        "operating_form": offer.form_code,
+                        "daily_price": str(price) if price is not None else None,
+                        "price_flagged": False,
+                    }
+                ],
             )
             recommendations.append(
                 {
@@ -541,7 +546,7 @@ class Generator:
         status = walk.statuses[kept - 1]
         recommendations = [r for r in row["_recommendations"] if r["created_at"] <= self.now]
         for kind, at, _actor, _text, _data in walk.events:
-            if kind == K.RECOMMENDATION_SENT:  # as services.send_recommendation sets it
+            if kind == K.RECOMMENDATION_SENT:  # as services.send_recommendation_set sets it
                 row.setdefault("first_recommended_at", at)
         if status in CLOSED_STATUSES:  # as services close a request
             _kind, at, _actor, text, _data = walk.events[-1]
@@ -609,18 +614,33 @@ def generate_requests(
                 place, year, size, range(first, first + size)
             )
             timeline_rows += _messages(generator.rng, timeline_rows, generator.now)
-            for recommendation, pk in zip(
+            # Each recommendation of the history was sent in a set of its own.
+            set_rows = []
+            for recommendation, pk, set_pk in zip(
                 recommendation_rows,
                 reserve_ids(Recommendation, len(recommendation_rows)),
+                reserve_ids(RecommendationSet, len(recommendation_rows)),
                 strict=True,
             ):
                 recommendation["id"] = pk
+                recommendation["recommendation_set_id"] = set_pk
                 del recommendation["_unit"]
+                set_rows.append(
+                    {
+                        "id": set_pk,
+                        "request_id": recommendation["request_id"],
+                        "message": "",
+                        "sent_by_id": recommendation["created_by_id"],
+                        "sent_at": recommendation["created_at"],
+                        "notified_at": recommendation.pop("notified_at"),
+                    }
+                )
             for row in request_rows:
                 chosen = row.pop("chosen_recommendation", None)
                 row["chosen_recommendation_id"] = chosen["id"] if chosen else None
             # Recommendations first (foreign keys are deferred): the statistics trigger on
             # requests looks up the chosen provider's operating form.
+            copy_rows(RecommendationSet, set_rows)
             copy_rows(Recommendation, recommendation_rows)
             copy_rows(PlacementRequest, request_rows)
             copy_rows(TimelineEvent, timeline_rows)

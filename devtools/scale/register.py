@@ -2,7 +2,9 @@
 
 Bulk inserts (no per-row history) keep it to seconds; the rows obey the same rules as the
 demo register: the service × operating-form matrix, permits where the register's permit rule
-asks for one (devtools.rulebook), stops only on the operating form they belong to.
+asks for one (devtools.rulebook), stops only on the operating form they belong to. Providers
+are in the municipalities with an organisation (the region prepared so far), their units a
+few kilometres around the municipality's centre (devtools.demo.register.near_centre).
 """
 
 from __future__ import annotations
@@ -17,7 +19,15 @@ from django.utils import timezone
 
 from categories.models import CategoryArea, OperatingForm, Service
 from devtools import rulebook
-from devtools.demo.register import EU_HOUSING, NAME_WORDS, PLACES, PRICE_RANGE, _org_number
+from devtools.demo.register import (
+    EU_HOUSING,
+    NAME_WORDS,
+    PLACES,
+    PRICE_RANGE,
+    _org_number,
+    near_centre,
+    organised_municipalities,
+)
 from providers.models import (
     AgreementUnit,
     FrameworkAgreement,
@@ -30,7 +40,6 @@ from providers.models import (
     Unit,
     UnitService,
 )
-from spink.accounts.models import Municipality
 
 BATCH = 2000
 FORM_WEIGHTS = {"own": 10, "framework": 55, "direct": 30, "iop": 5}
@@ -63,7 +72,10 @@ def generate_register(
     units: int = 10_000, seed: int = 7, progress: Callable[[str], None] = print
 ) -> int:
     rng = random.Random(seed)
-    municipalities = list(Municipality.objects.all())
+    coordinates_rng = random.Random(seed + 1)  # a stream of its own: the rest stays as it was
+    # Where people are placed from, as before the region's file: seed_demo creates all its
+    # municipalities, most of them only places a request may prefer.
+    municipalities = list(organised_municipalities().order_by("name"))
     if not municipalities:
         raise ValueError("Create municipalities first (manage.py seed_demo).")
     forms = {form.code: form for form in OperatingForm.objects.all()}
@@ -105,6 +117,7 @@ def generate_register(
                 name=f"{rng.choice(NAME_WORDS)} {place} {index}",
                 city=place,
                 municipality=provider.municipality,
+                **near_centre(provider.municipality, coordinates_rng),
                 places=rng.randrange(2, 30),
                 age_min=0 if service.area.code != "vuxen" else 18,
                 age_max=20 if service.area.code == "barn-och-unga" else 120,

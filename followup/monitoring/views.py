@@ -22,6 +22,7 @@ from followup.models import MonitoringRun, MonitoringSource, Signal
 from followup.monitoring import selectors, services
 from followup.monitoring.forms import CloseSignalForm, SignalFilterForm, SignalStepForm
 from spink import concurrency
+from spink.accounts import saved_filters
 from spink.accounts.access import Capability
 from spink.accounts.http import AuthenticatedHttpRequest
 from spink.accounts.views import require_capability
@@ -43,8 +44,15 @@ def _team_only(request: AuthenticatedHttpRequest) -> None:
 def signal_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     _team_only(request)
     form = SignalFilterForm(request.GET)
+    saved, default = saved_filters.for_list(request, "monitoring:signal-list")
+    if default is not None:
+        return default
     page = Paginator(selectors.inbox(**form.filters()), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "followup/monitoring/signal_list.html", {"form": form, "page": page})
+    return render(
+        request,
+        "followup/monitoring/signal_list.html",
+        {"form": form, "page": page, "saved": saved},
+    )
 
 
 def _render_signal(

@@ -29,6 +29,7 @@ from placements.models import (
     Deviation,
     PlacementRequest,
     Recommendation,
+    RecommendationSet,
     TimelineEvent,
 )
 from spink.accounts import access
@@ -280,7 +281,9 @@ class ChoiceSerializer(serializers.Serializer):
         return data
 
 
-class RecommendationInputSerializer(serializers.Serializer):
+class RecommendationItemSerializer(serializers.Serializer):
+    """One unit to recommend: alone (RecommendationInputSerializer) or in a set."""
+
     offering = IdField(help_text="Id of a matching offering (see matches).")
     daily_price = DecimalField(
         max_digits=9,
@@ -292,11 +295,33 @@ class RecommendationInputSerializer(serializers.Serializer):
         help_text="SEK per day; required for direct procurement, else the current price.",
     )
     comment = CharField(required=False, allow_blank=True, default="", max_length=4000)
-    accept_price_flag = BooleanField(
-        required=False,
-        default=False,
-        help_text="Send although the price is flagged as well above framework prices.",
+
+
+def _accept_price_flag(help_text: str) -> BooleanField:
+    return BooleanField(required=False, default=False, help_text=help_text)
+
+
+class RecommendationInputSerializer(RecommendationItemSerializer):
+    accept_price_flag = _accept_price_flag(
+        "Send although the price is flagged as well above framework prices."
     )
+
+
+class RecommendationSetInputSerializer(serializers.Serializer):
+    items = serializers.ListField(
+        child=RecommendationItemSerializer(),
+        min_length=1,
+        max_length=services.MAX_SET_SIZE,
+        help_text=f"The units to recommend together (1–{services.MAX_SET_SIZE}).",
+    )
+    message = CharField(required=False, allow_blank=True, default="", max_length=4000)
+    accept_price_flag = _accept_price_flag(
+        "Send although prices are flagged as well above framework prices."
+    )
+
+
+class ShortlistInputSerializer(serializers.Serializer):
+    offering = IdField(help_text="Id of a matching offering (see matches).")
 
 
 # --- Read-only records ------------------------------------------------------------------------
@@ -325,6 +350,7 @@ class RecommendationSerializer(_HidesCaseText):
         model = Recommendation
         fields = [
             "id",
+            "recommendation_set",
             "offering_id",
             "unit",
             "provider",
@@ -339,6 +365,33 @@ class RecommendationSerializer(_HidesCaseText):
         extra_kwargs = {"comment": {"allow_null": True}}
 
 
+class RecommendationSetSerializer(_HidesCaseText):
+    case_text_fields = ("message",)
+
+    sent_by = UserRefSerializer(read_only=True)
+    recommendations = serializers.SerializerMethodField()
+
+    class Meta:
+        model = RecommendationSet
+        fields = ["id", "message", "sent_by", "sent_at", "recommendations"]
+        read_only_fields = fields
+        extra_kwargs = {"message": {"allow_null": True}}
+
+    @extend_schema_field(RecommendationSerializer(many=True))
+    def get_recommendations(self, sending) -> Any:
+        # Prefetched with their units by the view (selectors.recommendation_sets).
+        return RecommendationSerializer(
+            sending.recommendations.all(), many=True, context=self.context
+        ).data
+
+
+class ShortlistEntrySerializer(serializers.Serializer):
+    offering_id = serializers.IntegerField(read_only=True)
+    unit = UnitRefSerializer(source="offering.unit", read_only=True)
+    added_by = UserRefSerializer(read_only=True)
+    added_at = serializers.DateTimeField(read_only=True)
+
+
 class CandidateSerializer(serializers.Serializer):
     """A matching offering (placements.matching.Candidate), best first."""
 
@@ -348,6 +401,15 @@ class CandidateSerializer(serializers.Serializer):
     operating_form = CharField(source="operating_form.code", read_only=True)
     daily_price = serializers.DecimalField(
         max_digits=9, decimal_places=2, read_only=True, allow_null=True
+    )
+    distance_km = serializers.FloatField(
+        read_only=True,
+        allow_null=True,
+        help_text=(
+            "Kilometres (great-circle, one decimal) from the centre of the request's preferred "
+            "municipality, else of its home municipality, to the unit (its municipality's "
+            "centre when it has no coordinates of its own); null when either has none."
+        ),
     )
     reasons = serializers.ListField(child=CharField(), read_only=True)
 

@@ -38,6 +38,10 @@ from placements.api.serializers import (
     ReasonSerializer,
     RecommendationInputSerializer,
     RecommendationSerializer,
+    RecommendationSetInputSerializer,
+    RecommendationSetSerializer,
+    ShortlistEntrySerializer,
+    ShortlistInputSerializer,
     SubmitSerializer,
     TimelineEventSerializer,
 )
@@ -118,6 +122,10 @@ class PlacementRequestViewSet(
         ("no_provider_found", "POST"): HANDLE,
         ("matches", "GET"): HANDLE,
         ("recommendations", "POST"): HANDLE,
+        ("recommendation_sets", "POST"): HANDLE,
+        ("shortlist", "GET"): HANDLE,
+        ("shortlist", "POST"): HANDLE,
+        ("shortlist_remove", "DELETE"): HANDLE,
     }
 
     @property
@@ -334,6 +342,102 @@ class PlacementRequestViewSet(
             RecommendationSerializer(recommendation, context=self._person_context(placement)).data,
             status=status.HTTP_201_CREATED,
         )
+
+    @extend_schema(
+        methods=["GET"],
+        summary="The request's recommendation sets (one per sending)",
+        responses={200: RecommendationSetSerializer(many=True), **ERROR_RESPONSES},
+    )
+    @extend_schema(
+        methods=["POST"],
+        summary="Send units together as one recommendation set, with one message",
+        description=(
+            "One timeline event, one notification and one e-mail to the social worker. Item "
+            'errors are keyed "items.<index>.<field>". Direct-procurement prices well above '
+            'framework prices are refused with 400 {"detail", "code": "price_flagged", '
+            '"flags": {"<index>": text}}; send again with accept_price_flag to confirm.'
+        ),
+        request=RecommendationSetInputSerializer,
+        responses={201: RecommendationSetSerializer, **ERROR_RESPONSES},
+    )
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        url_path="recommendation-sets",
+        filter_backends=[],
+        pagination_class=None,
+    )
+    def recommendation_sets(self, request, pk=None):
+        placement = self.get_object()
+        context = self._person_context(placement)
+        if request.method == "GET":
+            sets = selectors.recommendation_sets(placement)
+            return Response(RecommendationSetSerializer(sets, many=True, context=context).data)
+        data = self._body(RecommendationSetInputSerializer)
+        try:
+            sending = services.send_recommendation_set(
+                actor=request.user,
+                request=placement.pk,
+                items=[services.RecommendationItem(**item) for item in data["items"]],
+                message=data["message"],
+                accept_price_flag=data["accept_price_flag"],
+            )
+        except services.PriceFlagged as refusal:
+            body = error_body(refusal.message, refusal.code)
+            flags = {str(index): text for index, text in refusal.flags.items()}
+            return Response({**body, "flags": flags}, status=400)
+        return Response(
+            RecommendationSetSerializer(
+                selectors.recommendation_sets(placement).get(pk=sending.pk), context=context
+            ).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+    @extend_schema(
+        methods=["GET"],
+        summary="The request's shortlist: units picked to compare and send together",
+        responses={200: ShortlistEntrySerializer(many=True), **ERROR_RESPONSES},
+    )
+    @extend_schema(
+        methods=["POST"],
+        summary="Put a matching unit on the shortlist (again: no change)",
+        request=ShortlistInputSerializer,
+        responses={200: ShortlistEntrySerializer(many=True), **ERROR_RESPONSES},
+    )
+    @action(detail=True, methods=["get", "post"], filter_backends=[], pagination_class=None)
+    def shortlist(self, request, pk=None):
+        placement = self.get_object()
+        if not rules.shows_matching(request.user, placement):
+            raise PermissionDenied
+        if request.method == "POST":
+            offering = self._body(ShortlistInputSerializer)["offering"]
+            services.shortlist_add(actor=request.user, request=placement.pk, offering=offering)
+        return self._shortlist(placement)
+
+    @extend_schema(
+        summary="Take a unit off the shortlist (not on it: no change)",
+        responses={200: ShortlistEntrySerializer(many=True), **ERROR_RESPONSES},
+    )
+    @action(
+        detail=True,
+        methods=["delete"],
+        url_path=rf"shortlist/(?P<offering_id>{ID_PATH_PATTERN})",
+        filter_backends=[],
+        pagination_class=None,
+    )
+    def shortlist_remove(self, request, pk=None, offering_id=None):
+        placement = self.get_object()
+        if not rules.shows_matching(request.user, placement):
+            raise PermissionDenied
+        offering = parse_id(offering_id)
+        if offering is None:
+            raise Http404
+        services.shortlist_remove(actor=request.user, request=placement.pk, offering=offering)
+        return self._shortlist(placement)
+
+    def _shortlist(self, placement) -> Response:
+        entries = placement.shortlist.select_related("offering__unit", "added_by")
+        return Response(ShortlistEntrySerializer(entries, many=True).data)
 
     # --- Both ---------------------------------------------------------------------------------
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -24,6 +27,59 @@ class ScopeLookups:
 
     administration: str
     municipality: str
+
+
+# --- Coordinates ----------------------------------------------------------------------------
+# A place's position in decimal degrees (WGS 84) with five decimals (about a metre): the centre
+# of a municipality's main town, or a provider unit's own (providers.models.Unit). Both or
+# neither; matching measures distances with them (placements.matching).
+
+
+def latitude_field(help_text: StrOrPromise = "") -> models.DecimalField:
+    return models.DecimalField(
+        _("latitude"),
+        max_digits=8,
+        decimal_places=5,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal(-90)), MaxValueValidator(Decimal(90))],
+        help_text=help_text,
+    )
+
+
+def longitude_field(help_text: StrOrPromise = "") -> models.DecimalField:
+    return models.DecimalField(
+        _("longitude"),
+        max_digits=8,
+        decimal_places=5,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal(-180)), MaxValueValidator(Decimal(180))],
+        help_text=help_text,
+    )
+
+
+def coordinate_constraints(prefix: str) -> list[models.BaseConstraint]:
+    """The database's own check of latitude_field and longitude_field: in range, both or
+    neither (constraint names start with `prefix`)."""
+    return [
+        models.CheckConstraint(
+            condition=Q(latitude__isnull=True, longitude__isnull=True)
+            | Q(latitude__isnull=False, longitude__isnull=False),
+            name=f"{prefix}_coordinates_both_or_neither",
+            violation_error_message=_("Give both the latitude and the longitude, or neither."),
+        ),
+        models.CheckConstraint(
+            condition=Q(latitude__isnull=True) | Q(latitude__gte=-90, latitude__lte=90),
+            name=f"{prefix}_latitude_range",
+            violation_error_message=_("The latitude must be between -90 and 90 degrees."),
+        ),
+        models.CheckConstraint(
+            condition=Q(longitude__isnull=True) | Q(longitude__gte=-180, longitude__lte=180),
+            name=f"{prefix}_longitude_range",
+            violation_error_message=_("The longitude must be between -180 and 180 degrees."),
+        ),
+    ]
 
 
 class Municipality(models.Model):
@@ -43,12 +99,16 @@ class Municipality(models.Model):
             "requests only."
         ),
     )
+    # Where distances to and from the municipality are measured (matching: "near the family").
+    latitude = latitude_field(_("Of the main town's centre, in decimal degrees, e.g. 57.70716."))
+    longitude = longitude_field(_("Of the main town's centre, in decimal degrees, e.g. 11.96679."))
     history = HistoricalRecords()
 
     class Meta:
         ordering = ["name"]
         verbose_name = _("municipality")
         verbose_name_plural = _("municipalities")
+        constraints = coordinate_constraints("municipality")
 
     def __str__(self) -> str:
         return self.name

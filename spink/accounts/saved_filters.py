@@ -9,6 +9,7 @@ place in a user's settings.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
@@ -25,24 +26,28 @@ MAX_PER_LIST = 20
 NOT_KEPT = frozenset({"q", "page", "clear"})
 CLEAR = "clear"  # ?clear=1 opens the list unfiltered even when it has a default
 
-_lists: set[str] = set()
+# Each list's URL name, with the query fields that are its filters (None: every field but
+# NOT_KEPT). A list whose page has other parameters (a statistics year) names its fields.
+_lists: dict[str, frozenset[str] | None] = {}
 
 
-def register_list(url_name: str) -> None:
-    _lists.add(url_name)
+def register_list(url_name: str, fields: Iterable[str] | None = None) -> None:
+    _lists[url_name] = None if fields is None else frozenset(fields)
 
 
 def registered_lists() -> frozenset[str]:
     return frozenset(_lists)
 
 
-def clean_query(query: str) -> str:
-    """The query string of a list's filters, without what is never kept, empty values dropped."""
+def clean_query(query: str, list_name: str | None = None) -> str:
+    """The query string of a list's filters: its filter fields only (register_list), never
+    what is never kept, empty values dropped."""
     data = QueryDict(query)
+    fields = _lists.get(list_name) if list_name is not None else None
     kept = [
         (key, value)
         for key in sorted(data)
-        if key not in NOT_KEPT
+        if key not in NOT_KEPT and (fields is None or key in fields)
         for value in data.getlist(key)
         if value
     ]
@@ -75,7 +80,7 @@ def for_list(
     """The user's saved filters of the list (one query), and a redirect to the list's default
     filter when the list was opened with no filter at all."""
     filters = list(SavedFilter.objects.filter(user_id=request.user.pk or 0, list_name=list_name))
-    state = ListFilters(list_name, filters, clean_query(request.GET.urlencode()))
+    state = ListFilters(list_name, filters, clean_query(request.GET.urlencode(), list_name))
     default = state.default
     htmx = getattr(request, "htmx", None)
     if default is not None and default.query and not request.GET and not htmx:
@@ -106,7 +111,7 @@ def save_filter(
         raise ValidationError({"name": _("Give the filter a name.")})
     if len(name) > SavedFilter._meta.get_field("name").max_length:  # type: ignore[operator]
         raise ValidationError({"name": _("The name is too long (at most 80 characters).")})
-    query = clean_query(query)
+    query = clean_query(query, list_name)
     if not query:
         raise ValidationError({"name": _("Choose some filters first: this one shows everything.")})
     if len(query) > SavedFilter._meta.get_field("query").max_length:  # type: ignore[operator]

@@ -72,3 +72,22 @@ def money_per_day(value) -> str:
     # The msgid is the one placements' timeline already uses ("%(price)s kr/day").
     text = gettext("%(price)s kr/day") % {"price": amount}
     return text.replace(f"{amount} ", f"{amount}\xa0", 1)
+
+
+def format_kilometres(distance) -> str:
+    """A distance for people to read: one decimal under 10 km (``3,4`` in Swedish), whole
+    kilometres from there (``12``); ``–`` if none."""
+    number = _as_decimal(distance)
+    if number is None:
+        return EMPTY
+    decimals = 1 if number < 10 else 0
+    # Rounded here: Django's number_format cuts the decimals it does not show.
+    return format_number(round(number, decimals), decimals)
+
+
+@register.filter(is_safe=False)
+def kilometres(value) -> str:
+    """``{{ candidate.distance_km|kilometres }}``: ``3,4 km``, ``12 km`` (a no-break space
+    before the unit); ``–`` if none."""
+    amount = format_kilometres(value)
+    return amount if amount == EMPTY else f"{amount}\xa0km"

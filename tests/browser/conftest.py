@@ -49,8 +49,19 @@ def page(browser, live_server):
 def axe_violations(page) -> list[dict]:
     """Serious and critical axe-core findings on the current page."""
     from axe_playwright_python.sync_playwright import Axe
+    from playwright.sync_api import Error as PlaywrightError
 
-    results = Axe().run(page)
+    # A check right after a click that navigates can run between two documents (the old one
+    # torn down, the new one not parsed yet); wait for the new page and try again then.
+    for attempt in range(3):
+        page.wait_for_load_state("load")
+        try:
+            results = Axe().run(page)
+            break
+        except PlaywrightError as error:
+            navigating = "documentElement" in str(error) or "context was destroyed" in str(error)
+            if not navigating or attempt == 2:
+                raise
     return [v for v in results.response["violations"] if v.get("impact") in BLOCKING_IMPACTS]
 
 

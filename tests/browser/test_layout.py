@@ -20,6 +20,10 @@ from devtools.demo import followup as demo_followup
 from devtools.demo import placements as demo_placements
 from devtools.demo import plans as demo_plans
 from devtools.demo import register as demo_register
+from placements import matching
+from placements import services as placement_services
+from placements.models import PlacementRequest, RequestStatus
+from spink.accounts.models import User
 from tests.browser.conftest import axe_violations, describe, log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -43,6 +47,7 @@ EXPECTED_KINDS = {
     "/",
     "/requests/",
     "/requests/N/",
+    "/requests/N/compare/",
     "/requests/queue/",
     "/register/",
     "/register/units/N/",
@@ -105,11 +110,36 @@ def demo_data(transactional_db, monkeypatch):
     demo_plans.seed()
 
 
+@pytest.fixture
+def compare_path(demo_data) -> str:
+    """The comparison of a shortlist of two, which no list links to: the children's officer
+    shortlists two units not yet recommended on one of their requests."""
+    officer = User.objects.get(username="placering.barn")
+    requests = PlacementRequest.objects.filter(
+        assigned_officer=officer,
+        status__in=[RequestStatus.IN_MATCHING, RequestStatus.RECOMMENDED],
+    ).order_by("pk")
+    for request in requests:
+        recommended = set(request.recommendations.values_list("offering_id", flat=True))
+        offerings = [
+            candidate.offering.pk
+            for candidate in matching.rank_candidates(request)
+            if candidate.offering.pk not in recommended
+        ][:2]
+        if len(offerings) == 2:
+            for offering in offerings:
+                placement_services.shortlist_add(
+                    actor=officer, request=request.pk, offering=offering
+                )
+            return reverse("placements:request-compare", args=[request.pk])
+    pytest.fail("placering.barn has no request in the demo with two units to shortlist")
+
+
 def path_kind(url: str) -> str:
     return re.sub(r"\d+", "N", urlsplit(url).path)
 
 
-def test_layout_of_every_page_of_every_role(page, live_server):
+def test_layout_of_every_page_of_every_role(page, live_server, compare_path):
     """320 px and axe on every page of every role; then focus contrast and 1280 px."""
     check_focus_and_the_request_list_at_1280_px(page)
     axed: set[str] = set()
@@ -130,6 +160,8 @@ def test_layout_of_every_page_of_every_role(page, live_server):
         pages = [url for url in menu if not SKIP.search(url)]
         if username == "admin":
             pages += [live_server.url + reverse(name) for name in ADMIN_EXTRA]
+        if username == "placering.barn":
+            pages.append(live_server.url + compare_path)
         seen_kinds: set[str] = set()
         index = 0
         while index < len(pages):

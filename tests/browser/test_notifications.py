@@ -49,9 +49,9 @@ def test_the_social_worker_is_told_of_a_recommendation_and_opens_it(
         log_in(officer_page, officer.username, TEST_PASSWORD)
         officer_page.goto(f"/requests/{request.pk}/")
         matching = officer_page.locator("section", has=officer_page.locator("#matching-heading"))
-        candidate = matching.locator(".candidate").first
-        candidate.get_by_text("Rekommendera HVB Fyren").click()
-        candidate.get_by_role("button", name="Skicka rekommendation").click()
+        matching.get_by_role("button", name="Till kortlistan: HVB Fyren").click()
+        matching.get_by_role("link", name="Jämför och skicka").click()
+        officer_page.get_by_role("button", name="Skicka rekommendationerna").click()
         expect(officer_page.locator(".request-status")).to_contain_text("Rekommenderad")
         assert badge_count(officer_page) == 0  # the actor is not told
     finally:

@@ -56,7 +56,7 @@ def test_request_goes_from_social_worker_to_officer_and_back_to_placement(
     )
     published_unit("hvb", "framework", name="HVB Fyren", price=Decimal("4200"))
     published_unit("hvb", "framework", name="HVB Pojkhemmet", gender="male")
-    notify = placements.tasks.notify_recommendation
+    notify = placements.tasks.notify_recommendation_set
     held = HeldBack()
     monkeypatch.setattr(spink.outbox.sending, "send_now", held)
 
@@ -106,8 +106,9 @@ def test_request_goes_from_social_worker_to_officer_and_back_to_placement(
 
         # Ranked matches with their reasons; the excluded unit with its reason.
         matching = officer_page.locator("section", has=officer_page.locator("#matching-heading"))
-        candidate = matching.locator(".candidate").first
+        candidate = matching.locator(".match").first
         expect(candidate.get_by_role("heading")).to_contain_text("HVB Fyren")
+        candidate.get_by_text("Varför HVB Fyren passar").click()
         expect(candidate).to_contain_text("Erbjuder HVB barn och unga som ramavtal")
         matching.get_by_text("Uteslutna verksamheter (1)").click()
         excluded = matching.locator(".excluded")
@@ -115,11 +116,17 @@ def test_request_goes_from_social_worker_to_officer_and_back_to_placement(
         expect(excluded).to_contain_text("Verksamheten tar emot ett annat kön")
         assert_accessible(officer_page)
 
-        candidate.get_by_text("Rekommendera HVB Fyren").click()
-        candidate.get_by_label("Kommentar till socialsekreteraren").fill("Skola finns på plats.")
-        candidate.get_by_role("button", name="Skicka rekommendation").click()
+        # Shortlisted (htmx), compared and sent as a set of one.
+        candidate.get_by_role("button", name="Till kortlistan: HVB Fyren").click()
+        shortlist = matching.locator("#shortlist")
+        expect(shortlist).to_contain_text("Kortlista (1 verksamhet)")
+        shortlist.get_by_role("link", name="Jämför och skicka").click()
+        expect(officer_page.get_by_role("heading", level=1)).to_contain_text("Jämför kortlistan")
+        assert_accessible(officer_page)
+        officer_page.get_by_label("Kommentar om HVB Fyren").fill("Skola finns på plats.")
+        officer_page.get_by_role("button", name="Skicka rekommendationerna").click()
         expect(officer_page.get_by_role("status").first).to_contain_text(
-            "Rekommendationen skickades"
+            "1 rekommendation skickades"
         )
         expect(officer_page.locator(".request-status")).to_contain_text("Rekommenderad")
         assert_accessible(officer_page)
@@ -131,10 +138,10 @@ def test_request_goes_from_social_worker_to_officer_and_back_to_placement(
     (pending,) = OutboxMessage.objects.filter(sent_at__isnull=True)
     assert (pending.task, pending.args, held.held) == (
         notify.name,
-        [recommendation.pk],
+        [recommendation.recommendation_set_id],
         [pending.pk],
     )
-    assert notify(recommendation.pk) is True
+    assert notify(recommendation.recommendation_set_id) is True
     (message,) = mail.outbox
     assert message.to == [worker.email]
     assert request.reference in message.subject

@@ -616,7 +616,7 @@ def test_the_control_list_runs_a_fixed_number_of_queries(
         )
     client.force_login(team)
     # session + user, count + page, statistics.
-    with django_assert_num_queries(6):  # and the unread notifications
+    with django_assert_num_queries(7):  # and the unread notifications and saved filters
         response = client.get(reverse("followup:control-list"))
     assert control_rows(response) == count
 

@@ -472,11 +472,12 @@ def test_the_deep_control_and_proposal_lists_run_a_fixed_number_of_queries(
             reason="Förslag",
         )
     client.force_login(team)
-    with django_assert_num_queries(5):  # session, user, count, page, unread notifications
+    # session, user, count, page, unread notifications, saved filters
+    with django_assert_num_queries(6):
         response = client.get(url("deep-control-list"))
     assert len(re.findall('class="deep-control-row"', body(response))) == count
     client.force_login(procurement)
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         response = client.get(url("proposal-list"))
     assert len(re.findall('class="proposal-row"', body(response))) == count
 

@@ -407,7 +407,8 @@ def test_the_feedback_lists_run_a_fixed_number_of_queries(
     for index in range(count):
         lodge(worker, unit, category=categories[index % len(categories)])
     client.force_login(team)
-    with django_assert_num_queries(5):  # session, user, count, page, unread notifications
+    # session, user, count, page, unread notifications, saved filters
+    with django_assert_num_queries(6):
         response = client.get(url("feedback-list"))
     assert len(re.findall('class="feedback-row"', body(response))) == count
     client.force_login(worker)

@@ -661,7 +661,7 @@ def test_inbox_runs_a_fixed_number_of_queries(client, django_assert_num_queries,
     client.force_login(team)
 
     # Session, user, count, page (with provider, unit and handler joined).
-    with django_assert_num_queries(5):  # and the unread notifications
+    with django_assert_num_queries(6):  # and the unread notifications and saved filters
         response = client.get(reverse("monitoring:signal-list"))
 
     assert len(titles_listed(response)) == count

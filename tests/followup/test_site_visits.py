@@ -323,7 +323,7 @@ def test_the_site_visit_list_runs_a_fixed_number_of_queries(
         plan(officer, published_unit("hvb", "framework"))
     client.force_login(officer)
     # session, user, count, page, yearly statistics
-    with django_assert_num_queries(6):  # and the unread notifications
+    with django_assert_num_queries(7):  # and the unread notifications and saved filters
         response = client.get(url("site-visit-list"))
     assert len(re.findall('class="site-visit-row"', body(response))) == count
 

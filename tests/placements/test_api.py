@@ -340,7 +340,7 @@ def test_whole_journey_through_the_api_is_on_the_timeline(worker, officer, hvb_u
     ]
     assert timeline[4]["text"] == "Skolgång?"
     assert timeline[4]["actor"] == officer.get_full_name()
-    assert timeline[5]["data"]["unit"] == "HVB Fyren"
+    assert [sent["unit"] for sent in timeline[5]["data"]["units"]] == ["HVB Fyren"]
     assert all(event["kind_display"] for event in timeline)
 
 

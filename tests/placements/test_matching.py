@@ -235,3 +235,18 @@ def test_offering_helper_creates_matrix_consistent_rows():
     unit = published_unit("hvb", "framework")
     extra = offering(unit, "hvb", "direct")
     assert extra.service.allows(extra.operating_form)
+
+
+def test_the_excluded_count_is_right_with_a_limit_and_when_nothing_matches():
+    worker = social_worker()
+    for index in range(3):
+        published_unit("hvb", "framework", name=f"HVB {index}", price=Decimal("4000"))
+    published_unit("hvb", "framework", name="HVB Pojkar", gender="male")
+    request = submitted_request(worker)
+    limited = match(request, limit=2, with_excluded=False)
+    assert (len(limited.candidates), limited.excluded_count) == (2, 1)
+    assert match(request, with_excluded=True).excluded_count == 1
+    boys = submitted_request(worker, person_gender="female", service=request.service)
+    Unit.objects.filter(gender="any").update(gender="male")
+    nothing = match(boys, with_excluded=False)
+    assert (nothing.candidates, nothing.excluded_count) == ([], 4)

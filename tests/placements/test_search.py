@@ -351,3 +351,19 @@ def test_a_first_and_last_name_find_that_person_not_everyone_sharing_a_word(
     assert _results(client, officer, "placements:search", q="eriksson erik") == [erik.reference]
     assert len(_results(client, officer, "placements:search", q="Eriksson")) == 2
     assert len(_results(client, officer, "placements:search", q="rik")) == 3
+
+
+def test_full_name_beginnings_match_swedish_letters_in_any_case_and_odd_characters_safely(
+    client, worker, officer
+):
+    asa = submitted_request(worker, person_first_name="Åsa", person_last_name="Öberg")
+    submitted_request(worker, person_first_name="Åke", person_last_name="Östlund")
+    # The beginnings are ranges up to the prefix's successor: "öb" stops before "öc…".
+    assert _results(client, officer, "placements:search", q="åsa öb") == [asa.reference]
+    assert _results(client, officer, "placements:search", q="ÖBERG Å") == [asa.reference]
+    assert len(_results(client, officer, "placements:search", q="å ö")) == 2
+    # Characters without a successor to compute (a surrogate's neighbour, the last code
+    # point) fall back to LIKE: an answer, never a server error.
+    for odd in ("Åsa \ud7ff", "Åsa \U0010ffff", "% _"):
+        response = client.get(reverse("placements:search"), {"q": odd})
+        assert response.status_code == 200

@@ -4,7 +4,6 @@ price-flag confirmation, exports and fixed query counts."""
 import csv
 import datetime as dt
 import io
-import re
 from decimal import Decimal
 
 import pytest
@@ -97,10 +96,6 @@ def html(response) -> str:
 
 def detail_url(request) -> str:
     return reverse("placements:request-detail", args=[request.pk])
-
-
-def recommend_url(request, unit) -> str:
-    return reverse("placements:request-recommend", args=[request.pk, unit.offerings.get().pk])
 
 
 def in_matching(worker, officer, **overrides):
@@ -331,7 +326,12 @@ def test_recommend_and_deviation_urls_of_another_municipality_answer_404(
     )
     stranger = placement_officer(MunicipalityFactory(), team=PlacementTeam.CHILDREN_YOUTH)
     client = as_user(client, stranger)
-    assert client.post(recommend_url(request, hvb_unit), {}).status_code == 404
+    offering = hvb_unit.offerings.get().pk
+    for url in (
+        reverse("placements:request-shortlist", args=[request.pk, offering]),
+        reverse("placements:request-recommendations-send", args=[request.pk]),
+    ):
+        assert client.post(url, {}).status_code == 404
     for name in ("deviation-handle", "deviation-close"):
         url = reverse(f"placements:{name}", args=[request.pk, deviation.pk])
         assert client.post(url, {f"deviation-{deviation.pk}-note": "x"}).status_code == 404
@@ -372,16 +372,8 @@ def test_a_social_worker_cannot_take_or_recommend(client, worker, officer, hvb_u
     assert response.status_code == 403
     assert "placeringshandläggare" in html(response)
     services.take(actor=officer, request=request.pk)
-    response = client.post(recommend_url(request, hvb_unit), {})
+    response = client.post(reverse("placements:request-recommendations-send", args=[request.pk]))
     assert response.status_code == 403
-    assert not Recommendation.objects.exists()
-
-
-def test_an_officer_not_assigned_cannot_recommend(client, worker, officer, other_officer, hvb_unit):
-    request = in_matching(worker, officer)
-    response = as_user(client, other_officer).post(recommend_url(request, hvb_unit), {})
-    assert response.status_code == 403
-    assert "den tilldelade placeringshandläggaren" in html(response)
     assert not Recommendation.objects.exists()
 
 
@@ -695,49 +687,6 @@ def test_deviation_is_lodged_handled_and_closed_through_the_pages(client, worker
 # --- Placement officer's actions -----------------------------------------------------------------
 
 
-def test_matching_shows_ranked_candidates_with_reasons_and_excluded_units(
-    client, worker, officer, hvb_unit, direct_unit
-):
-    boys_only = published_unit("hvb", "framework", name="HVB Pojkhemmet", gender="male")
-    request = in_matching(worker, officer)
-    text = html(as_user(client, officer).get(detail_url(request)))
-    matching = text[text.index('id="matching-heading"') :]
-    assert matching.index("HVB Fyren") < matching.index("HVB Ekbacken")  # framework first
-    assert "Erbjuder HVB barn och unga som ramavtal" in matching
-    # Recommendation forms load when opened (htmx), or with ?recommend= without JavaScript.
-    form_url = recommend_url(request, hvb_unit) + "form/"
-    assert form_url in matching and f'action="{recommend_url(request, hvb_unit)}"' not in matching
-    for url in (form_url, detail_url(request) + f"?recommend={hvb_unit.offerings.get().pk}"):
-        form = html(client.get(url))
-        assert f'action="{recommend_url(request, hvb_unit)}"' in form
-        price_input = re.search(r"<input[^>]*daily_price[^>]*>", form).group()
-        assert 'value="4200' in price_input  # the unit's current price
-    # The excluded units are counted on the page and listed when asked for.
-    excluded = matching[matching.index('<details class="excluded"') :]
-    assert "Uteslutna verksamheter (1)" in excluded and boys_only.name not in excluded
-    for url in (
-        detail_url(request) + "?excluded=all",
-        reverse("placements:request-excluded-units", args=[request.pk]),
-    ):
-        listed = html(client.get(url))
-        assert boys_only.name in listed
-        assert "Verksamheten tar emot ett annat kön" in listed
-
-
-def test_recommendation_form_is_refused_to_all_but_the_assigned_officer(
-    client, worker, officer, hvb_unit, direct_unit
-):
-    request = in_matching(worker, officer)
-    url = recommend_url(request, hvb_unit) + "form/"
-    colleague = placement_officer(worker.municipality, team=PlacementTeam.CHILDREN_YOUTH)
-    assert as_user(client, colleague).get(url).status_code == 403
-    assert as_user(client, worker).get(url).status_code == 403
-    # A unit that does not match the request has no form.
-    boys_only = published_unit("hvb", "framework", name="HVB Pojkhemmet", gender="male")
-    unmatched = recommend_url(request, boys_only) + "form/"
-    assert as_user(client, officer).get(unmatched).status_code == 404
-
-
 def test_excluded_units_are_refused_to_those_who_do_not_see_the_matching(
     client, worker, officer, hvb_unit
 ):
@@ -746,65 +695,6 @@ def test_excluded_units_are_refused_to_those_who_do_not_see_the_matching(
     assert as_user(client, worker).get(url).status_code == 403
     other_municipality = placement_officer(MunicipalityFactory())
     assert as_user(client, other_municipality).get(url).status_code == 404
-
-
-def test_officer_sends_a_recommendation_with_a_comment(client, worker, officer, hvb_unit):
-    request = in_matching(worker, officer)
-    prefix = f"recommend-{hvb_unit.offerings.get().pk}"
-    response = as_user(client, officer).post(
-        recommend_url(request, hvb_unit),
-        {f"{prefix}-daily_price": "4200,00", f"{prefix}-comment": "Bra skola nära"},
-    )
-    assert response.status_code == 302
-    recommendation = Recommendation.objects.get()
-    assert (recommendation.daily_price, recommendation.comment) == (
-        Decimal("4200.00"),
-        "Bra skola nära",
-    )
-    request.refresh_from_db()
-    assert request.status == R.RECOMMENDED
-
-
-def test_direct_procurement_needs_a_price(client, worker, officer, direct_unit):
-    request = in_matching(worker, officer)
-    response = as_user(client, officer).post(recommend_url(request, direct_unit), {})
-    # The form fills in today's price; clearing it must be refused by the services.
-    assert response.status_code == 400
-    assert "dygnspris krävs" in html(response).lower()
-    assert not Recommendation.objects.exists()
-
-
-def test_a_flagged_price_needs_the_officers_confirmation(
-    client, worker, officer, hvb_unit, direct_unit
-):
-    request = in_matching(worker, officer)
-    prefix = f"recommend-{direct_unit.offerings.get().pk}"
-    client = as_user(client, officer)
-    url = recommend_url(request, direct_unit)
-    response = client.post(url, {f"{prefix}-daily_price": "9000"})
-    assert response.status_code == 409
-    text = html(response)
-    assert "medianpriset" in text
-    assert f'name="{prefix}-accept_price_flag"' in text
-    assert not Recommendation.objects.exists()
-    response = client.post(
-        url, {f"{prefix}-daily_price": "9000", f"{prefix}-accept_price_flag": "on"}
-    )
-    assert response.status_code == 302
-    recommendation = Recommendation.objects.get()
-    assert recommendation.price_flagged and recommendation.daily_price == Decimal("9000")
-
-
-def test_a_price_within_limits_needs_no_confirmation(
-    client, worker, officer, hvb_unit, direct_unit
-):
-    request = in_matching(worker, officer)
-    prefix = f"recommend-{direct_unit.offerings.get().pk}"
-    response = as_user(client, officer).post(
-        recommend_url(request, direct_unit), {f"{prefix}-daily_price": "4500"}
-    )
-    assert response.status_code == 302
-    assert not Recommendation.objects.get().price_flagged
 
 
 def test_officer_assigns_the_request_to_a_team_colleague(client, worker, officer, other_officer):
@@ -877,17 +767,6 @@ def test_matching_shows_the_best_units_and_all_of_them_on_request(
     assert "?matches=all" in text
     text = html(client.get(detail_url(request), {"matches": "all"}))
     assert "HVB Fyren" in text and "HVB Ekbacken" in text
-
-
-def test_recommending_a_unit_that_does_not_match_shows_the_services_message(
-    client, worker, officer
-):
-    adults_unit = published_unit("socialt-boende", "framework", name="Boendet Vuxen")
-    request = in_matching(worker, officer)
-    response = as_user(client, officer).post(recommend_url(request, adults_unit), {})
-    assert response.status_code == 400
-    assert "Verksamheten matchar inte den här förfrågan." in html(response)
-    assert not Recommendation.objects.exists()
 
 
 def test_the_draft_form_shows_the_person_and_logs_the_read(client, worker):

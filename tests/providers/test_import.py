@@ -576,6 +576,207 @@ def test_permit_number_of_another_unit_is_reported(agreement, procurement, org):
     assert [c for c, _ in errors_by_row(report)[2]] == ["permit_number"]
 
 
+# --- Coordinates ----------------------------------------------------------------------------
+
+COORDINATE_HEADER = [*HEADER, "latitude", "longitude"]
+
+
+@pytest.mark.parametrize(
+    ("latitude", "longitude"),
+    [("57.65567", "12.01376"), ("57,65567", "12,01376"), (" 57,65567 ", "12,0137600")],
+)
+def test_coordinates_with_a_decimal_point_or_comma_are_imported(
+    agreement, procurement, org, latitude, longitude
+):
+    content = csv_bytes(
+        [row(org_number=org(), latitude=latitude, longitude=longitude)], COORDINATE_HEADER
+    )
+    report = run(agreement, content, procurement)
+
+    assert report.ok, errors_by_row(report)
+    unit = Unit.objects.get()
+    assert (unit.latitude, unit.longitude) == (Decimal("57.65567"), Decimal("12.01376"))
+
+
+def test_coordinates_under_swedish_headers_in_xlsx_number_cells_are_imported(
+    agreement, procurement, org
+):
+    header = ["Organisationsnummer", "Utförare", "Juridisk form", "Verksamhet", "Gatuadress"]
+    header += ["Postnummer", "Ort", "Kommun", "Insats", "Platser", "Ålder från", "Ålder till"]
+    header += ["Dygnspris", "Pris giltigt från", "Latitud", "Longitud"]
+    values = [org(), "Ekbacken AB", "AB", "Ekbacken", None, None, None, "1480", "hvb", 5]
+    values += [None, None, 2100, dt.date(2026, 7, 1), 57.70716, -11.9668]
+    report = run(agreement, xlsx_bytes([values], header), procurement, filename="avtal.xlsx")
+
+    assert report.ok, errors_by_row(report)
+    assert report.ignored_columns == []
+    unit = Unit.objects.get(name="Ekbacken")
+    assert (unit.latitude, unit.longitude) == (Decimal("57.70716"), Decimal("-11.96680"))
+
+
+def test_coordinates_update_a_unit_in_the_register(agreement, procurement):
+    unit = UnitFactory(name="HVB Solstrålen")
+    content = csv_bytes(
+        [row(org_number=unit.provider.org_number, latitude="57,7", longitude="11,9")],
+        COORDINATE_HEADER,
+    )
+    report = run(agreement, content, procurement)
+
+    assert report.ok, errors_by_row(report)
+    unit.refresh_from_db()
+    assert (unit.latitude, unit.longitude) == (Decimal("57.7"), Decimal("11.9"))
+    assert report.summary["unit_updated"] == 1
+    assert unit.history.latest().history_user == procurement
+
+
+@pytest.mark.parametrize(
+    "header", [COORDINATE_HEADER, HEADER], ids=["empty cells", "no coordinate columns"]
+)
+def test_empty_coordinate_cells_keep_the_units_coordinates(agreement, procurement, header):
+    unit = UnitFactory(
+        name="HVB Solstrålen", latitude=Decimal("57.65567"), longitude=Decimal("12.01376")
+    )
+    content = csv_bytes(
+        [row(org_number=unit.provider.org_number, latitude="", longitude="", places="10")],
+        header,
+    )
+    report = run(agreement, content, procurement)
+
+    assert report.ok, errors_by_row(report)
+    unit.refresh_from_db()
+    assert unit.places == 10  # the row was applied
+    assert (unit.latitude, unit.longitude) == (Decimal("57.65567"), Decimal("12.01376"))
+
+
+def test_a_new_unit_without_coordinates_has_none(agreement, procurement, org):
+    content = csv_bytes([row(org_number=org(), latitude="", longitude="")], COORDINATE_HEADER)
+    report = run(agreement, content, procurement)
+
+    assert report.ok, errors_by_row(report)
+    assert (Unit.objects.get().latitude, Unit.objects.get().longitude) == (None, None)
+
+
+@pytest.mark.parametrize(
+    ("given", "missing"), [("latitude", "longitude"), ("longitude", "latitude")]
+)
+def test_one_coordinate_without_the_other_is_a_row_error_and_nothing_is_imported(
+    agreement, procurement, org, given, missing
+):
+    content = csv_bytes(
+        [
+            row(org_number=org(), unit_name="Första", latitude="57,7", longitude="11,9"),
+            row(
+                org_number=org(),
+                unit_name="Andra",
+                permit_number="",
+                **{given: "57,7", missing: ""},
+            ),
+        ],
+        COORDINATE_HEADER,
+    )
+    report = run(agreement, content, procurement)
+
+    assert not report.imported
+    assert nothing_imported()
+    errors = errors_by_row(report)
+    assert set(errors) == {3}  # the spreadsheet's row number: the header is row 1
+    [(column, message)] = errors[3]
+    assert column == missing
+    assert "latitud" in message and "longitud" in message  # either language
+
+
+def test_one_coordinate_column_without_the_other_is_a_row_error(agreement, procurement, org):
+    content = csv_bytes([row(org_number=org(), latitud="57,7")], [*HEADER, "latitud"])
+    report = run(agreement, content, procurement)
+
+    assert nothing_imported()
+    assert [column for column, _ in errors_by_row(report)[2]] == ["longitude"]
+
+
+@pytest.mark.parametrize(
+    ("latitude", "longitude", "column"),
+    [
+        ("90,00001", "12", "latitude"),
+        ("-91", "12", "latitude"),
+        ("57,7", "180,5", "longitude"),
+        ("57,7", "-181", "longitude"),
+        ("6400000", "320000", "latitude"),  # SWEREF 99 TM, not degrees: both out of range
+        ("57,707165", "12", "latitude"),  # six decimals
+        ("57,7", "12.013765", "longitude"),
+        ("57.707,1", "12", "latitude"),
+        ("57°42′N", "12", "latitude"),
+        ("norr", "12", "latitude"),
+        ("57,7", "NaN", "longitude"),
+        ("57,7", "1e2", "longitude"),
+        ("57,7", "°", "longitude"),  # nothing but a degree sign: missing
+    ],
+)
+def test_bad_coordinates_are_row_errors_under_their_column_and_nothing_is_imported(
+    agreement, procurement, org, latitude, longitude, column
+):
+    content = csv_bytes(
+        [
+            row(org_number=org(), unit_name="Första", permit_number=""),
+            row(org_number=org(), unit_name="Andra", latitude=latitude, longitude=longitude),
+        ],
+        COORDINATE_HEADER,
+    )
+    report = run(agreement, content, procurement)
+
+    assert not report.imported
+    assert nothing_imported()
+    errors = errors_by_row(report)
+    assert set(errors) == {3}
+    assert column in [c for c, _ in errors[3]], errors
+    # A wrong coordinate is not also reported as missing its partner.
+    assert len(errors[3]) == (2 if latitude == "6400000" else 1), errors
+
+
+def test_the_range_message_is_the_models(agreement, procurement, org):
+    content = csv_bytes([row(org_number=org(), latitude="95", longitude="12")], COORDINATE_HEADER)
+    report = run(agreement, content, procurement)
+
+    [(column, message)] = errors_by_row(report)[2]
+    constraint = next(c for c in Unit._meta.constraints if c.name == "unit_latitude_range")
+    assert (column, message) == ("latitude", str(constraint.get_violation_error_message()))
+
+
+def test_one_unit_with_different_coordinates_in_two_rows_is_reported(agreement, procurement, org):
+    number = org()
+    content = csv_bytes(
+        [
+            row(org_number=number, latitude="57,7", longitude="11,9", permit_number=""),
+            row(
+                org_number=number,
+                service="stodboende",
+                subcategories="",
+                latitude="57,8",
+                longitude="11.90000",
+                permit_number="",
+            ),
+        ],
+        COORDINATE_HEADER,
+    )
+    report = run(agreement, content, procurement)
+
+    assert nothing_imported()
+    assert [column for column, _ in errors_by_row(report)[3]] == ["latitude"]
+
+
+@pytest.mark.parametrize(
+    ("latitude_header", "longitude_header"),
+    [("Latitud", "Longitud"), ("breddgrad", "Längdgrad"), ("LAT", "lng"), ("latitude", "lon")],
+)
+def test_coordinate_header_aliases(agreement, procurement, org, latitude_header, longitude_header):
+    header = [*HEADER, latitude_header, longitude_header]
+    values = {**row(org_number=org()), latitude_header: "57,7", longitude_header: "11,9"}
+    report = run(agreement, csv_bytes([values], header), procurement)
+
+    assert report.ok, errors_by_row(report)
+    assert report.ignored_columns == []
+    assert Unit.objects.get().latitude == Decimal("57.7")
+
+
 # --- Unreadable files --------------------------------------------------------------------------
 
 

@@ -45,6 +45,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 from django.utils.functional import Promise
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from categories.models import OperatingForm, Service
@@ -356,43 +357,39 @@ def match(
 def _why_it_matches(request: PlacementRequest, offering: UnitService) -> list[str]:
     unit = offering.unit
     reasons = [
-        str(
-            _("Offers %(service)s as %(form)s")
-            % {"service": offering.service.name, "form": offering.operating_form.name.lower()}
-        )
+        gettext("Offers %(service)s as %(form)s")
+        % {"service": offering.service.name, "form": offering.operating_form.name.lower()}
     ]
     if request.person_birth_date:
         reasons.append(
-            str(_("Age span %(low)s–%(high)s years") % {"low": unit.age_min, "high": unit.age_max})
+            gettext("Age span %(low)s–%(high)s years") % {"low": unit.age_min, "high": unit.age_max}
         )
     if request.preferred_municipality_id and unit.municipality_id == (
         request.preferred_municipality_id
     ):
-        reasons.append(str(_("In the preferred municipality")))
+        reasons.append(gettext("In the preferred municipality"))
     distance = _km(offering.distance_km)  # type: ignore[attr-defined]  # annotated
     if distance is not None:
         reasons.append(
-            str(
-                _("%(km)s km from %(place)s")
-                % {
-                    "km": format_kilometres(distance),
-                    "place": offering.distance_from,  # type: ignore[attr-defined]
-                }
-            )
+            gettext("%(km)s km from %(place)s")
+            % {
+                "km": format_kilometres(distance),
+                "place": offering.distance_from,  # type: ignore[attr-defined]
+            }
         )
     if request.language and request.language.lower() in unit.languages:
-        reasons.append(str(_("Speaks %(language)s") % {"language": request.language}))
+        reasons.append(gettext("Speaks %(language)s") % {"language": request.language})
     if unit.available_places:
-        reasons.append(str(_("%(count)s places available") % {"count": unit.available_places}))
-    for flag, text in (
-        (request.needs_co_morbidity, _("Takes co-morbidity")),
-        (request.needs_protected_housing, _("Suitable for protected identity")),
-        (request.needs_wheelchair_access, _("Wheelchair accessible")),
-        (request.needs_pets, _("Allows pets")),
-        (request.kind == RequestKind.EU_ASSIGNMENT, _("Takes EU assignments")),
+        reasons.append(gettext("%(count)s places available") % {"count": unit.available_places})
+    for flag, text in (  # marked for translation, translated here
+        (request.needs_co_morbidity, gettext_noop("Takes co-morbidity")),
+        (request.needs_protected_housing, gettext_noop("Suitable for protected identity")),
+        (request.needs_wheelchair_access, gettext_noop("Wheelchair accessible")),
+        (request.needs_pets, gettext_noop("Allows pets")),
+        (request.kind == RequestKind.EU_ASSIGNMENT, gettext_noop("Takes EU assignments")),
     ):
         if flag:
-            reasons.append(str(text))
+            reasons.append(gettext(text))
     return reasons
 
 

@@ -225,6 +225,7 @@ LONGEST_FILES = (
     "tests/test_admin_privacy.py",
     "tests/followup/test_monitoring_faults.py",
     "tests/browser/test_layout.py",
+    "tests/reporting/test_plan_scope.py",
     "tests/devtools/test_tools.py",
     "tests/test_outbox.py",
     "tests/browser/test_followup.py",

@@ -81,6 +81,8 @@ def format_kilometres(distance) -> str:
     if number is None:
         return EMPTY
     decimals = 1 if number < 10 else 0
+    if number < 1000:  # no thousands to group: the short way (matching formats hundreds)
+        return f"{number:.{decimals}f}".replace(".", formats.get_format("DECIMAL_SEPARATOR"))
     # Rounded here: Django's number_format cuts the decimals it does not show.
     return format_number(round(number, decimals), decimals)
 

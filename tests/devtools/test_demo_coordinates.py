@@ -111,15 +111,3 @@ def test_scale_units_stand_around_their_municipalitys_centre_in_the_organised_on
         assert unit.latitude is not None and unit.longitude is not None
         assert km_between(centre(unit.municipality), (unit.latitude, unit.longitude)) <= spread
     assert len({(unit.latitude, unit.longitude) for unit in units}) == len(units)
-
-
-def test_demo_register_units_get_coordinates_around_their_centre():
-    demo_accounts.seed_organisations()
-    created = demo_register.seed()
-    assert created == demo_register.UNIT_COUNT
-    spread = demo_register.UNIT_SPREAD_KM * math.sqrt(2)
-    units = list(Unit.objects.select_related("municipality"))
-    assert {unit.municipality.code for unit in units} <= {"1480", "1481", "1482"}
-    for unit in units:
-        assert km_between(centre(unit.municipality), (unit.latitude, unit.longitude)) <= spread
-    assert demo_register.seed() == 0  # idempotent: the register is there

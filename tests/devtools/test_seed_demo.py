@@ -9,6 +9,7 @@ Each test reads that first run; a test that runs the command again does so in it
 transaction, rolled back after it as usual.
 """
 
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -17,6 +18,7 @@ from django.core.management import call_command
 from django.test import override_settings
 from django.utils import timezone
 
+from devtools.demo import register as demo_register
 from followup import rules as followup_rules
 from followup.models import Control, Feedback, Signal
 from placements.models import PlacementRequest, RequestStatus
@@ -25,6 +27,7 @@ from providers.models import PublicationStatus, Unit
 from providers.rules import offering_has_needed_permit
 from spink.accounts.models import Municipality, OrgUnit, Role, User
 from tests.db_support import rolled_back
+from tests.devtools.test_demo_coordinates import centre, km_between
 
 pytestmark = pytest.mark.django_db
 
@@ -140,3 +143,13 @@ def test_demo_requests_cover_every_state_with_real_timelines(demo):
     count = PlacementRequest.objects.count()
     call_command("seed_demo", history=False, verbosity=0)
     assert PlacementRequest.objects.count() == count
+
+
+def test_demo_register_units_stand_around_their_municipalitys_centre(demo):
+    """The seeded register of the module's run (test_demo_coordinates covers the file)."""
+    spread = demo_register.UNIT_SPREAD_KM * math.sqrt(2)
+    units = list(Unit.objects.select_related("municipality"))
+    assert len(units) == demo_register.UNIT_COUNT
+    assert {unit.municipality.code for unit in units} <= {"1480", "1481", "1482"}
+    for unit in units:
+        assert km_between(centre(unit.municipality), (unit.latitude, unit.longitude)) <= spread

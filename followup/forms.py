@@ -5,6 +5,7 @@ followup.rules decides whether a step is allowed (their refusals become form err
 from __future__ import annotations
 
 from django import forms
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from categories.models import OperatingForm, Service
@@ -15,6 +16,7 @@ from providers.forms import DateInput, reason_field
 from providers.models import LegalForm, Provider
 from spink.accounts.models import PlacementTeam
 from spink.forms import StateFormMixin, VersionedFormMixin, model_choice_field, seen_state_field
+from spink.typeahead import TypeaheadField, typeahead_field
 
 
 def text_field(label, rows: int = 3, required: bool = False, **kwargs) -> forms.CharField:
@@ -110,14 +112,45 @@ class ControlDecisionForm(StateFormMixin, forms.Form):
 # --- Feedback --------------------------------------------------------------------------------
 
 
-class RequestChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj) -> str:
-        # Never the person: lists of requests show the reference and the service only.
-        return f"{obj.reference} – {obj.service.name}"
+def unit_label(unit) -> str:
+    return f"{unit.name} – {unit.provider.legal_name}"
+
+
+def search_units(units: QuerySet, text: str) -> QuerySet:
+    return units.filter(name__icontains=text)
+
+
+def exact_unit(units: QuerySet, text: str) -> QuerySet:
+    return units.filter(name__iexact=text)
+
+
+def request_label(request) -> str:
+    # Never the person: a request is shown by its reference and its service only.
+    return f"{request.reference} – {request.service.name}"
+
+
+def search_requests(requests: QuerySet, text: str) -> QuerySet:
+    """By reference only (PF-…): never by the person's name or number."""
+    return requests.filter(reference__icontains=text).select_related(None).select_related("service")
+
+
+def exact_request(requests: QuerySet, text: str) -> QuerySet:
+    return requests.filter(reference__iexact=text)
 
 
 class FeedbackForm(VersionedFormMixin, forms.Form):
-    unit = UnitChoiceField(label=_("Provider unit"), queryset=None)
+    """Unit and request are chosen by typing (spink.typeahead: no select of hundreds), among
+    those the user may lodge feedback about; the search endpoints answer from these fields."""
+
+    unit = TypeaheadField(
+        label=_("Provider unit"),
+        scope=selectors.units_for_feedback,
+        search=search_units,
+        exact=exact_unit,
+        label_from_instance=unit_label,
+        url_name="followup:feedback-unit-search",
+        help_text=_("Type part of the unit's name and choose it in the list."),
+    )
     category = forms.ChoiceField(
         label=_("Category"), choices=_with_blank(FeedbackCategory.choices, "–")
     )
@@ -127,17 +160,24 @@ class FeedbackForm(VersionedFormMixin, forms.Form):
         required=True,
         help_text=_("What happened, and when. Do not write the person's name or number."),
     )
-    placement_request = RequestChoiceField(
+    placement_request = TypeaheadField(
         label=_("Placement request (optional)"),
-        queryset=None,
+        scope=selectors.lodgeable_requests,
+        search=search_requests,
+        exact=exact_request,
+        label_from_instance=request_label,
+        url_name="followup:feedback-request-search",
         required=False,
-        empty_label=_("Not tied to a request"),
+        help_text=_(
+            "Type the request's reference (PF-…). Leave it empty if the feedback is not tied "
+            "to a request."
+        ),
     )
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        model_choice_field(self, "unit").queryset = selectors.units_for_feedback(user)
-        model_choice_field(self, "placement_request").queryset = selectors.lodgeable_requests(user)
+        typeahead_field(self, "unit").for_user(user)
+        typeahead_field(self, "placement_request").for_user(user)
 
 
 class FeedbackFilterForm(forms.Form):

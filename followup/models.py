@@ -215,6 +215,7 @@ class Signal(models.Model):
         IVO_REVOCATION = "ivo_revocation", _("IVO permit revocation")
         FEEDBACK_PATTERN = "feedback_pattern", _("Repeated feedback: deep control proposed")
         GROUP_REVIEW = "group_review", _("Related provider to review")
+        PERMIT_EXPIRING = "permit_expiring", _("IVO permit about to expire")
 
     class Status(models.TextChoices):
         NEW = "new", _("New")

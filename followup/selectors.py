@@ -29,7 +29,7 @@ from followup.models import (
 from placements.models import PlacementRequest, RequestStatus
 from placements.selectors import visible_requests
 from providers import selectors as register_selectors
-from providers.models import Unit
+from providers.models import Permit, PublicationStatus, Unit
 from spink.accounts import access
 from spink.accounts.access import Capability
 from spink.accounts.models import User
@@ -365,3 +365,15 @@ def latest_site_visit_texts(unit_ids: Collection[int]) -> dict[int, str]:
         for visit in visits
         if visit.visited_on is not None
     }
+
+
+def permits_ending(first: dt.date, last: dt.date) -> QuerySet[Permit]:
+    """IVO permits not revoked whose end falls from `first` to `last`, of units still in the
+    register, with what a reminder names."""
+    return (
+        Permit.objects.filter(revoked_on__isnull=True, valid_to__gte=first, valid_to__lte=last)
+        .exclude(unit__status=PublicationStatus.REMOVED)
+        .select_related("unit__provider")
+        .prefetch_related("services")
+        .order_by("valid_to", "pk")
+    )

@@ -609,3 +609,51 @@ def save_question_template(
     template = template or QuestionTemplate(service=service)
     template.questions = cleaned
     return save_with_history(template, actor)
+
+
+# --- Registered IVO permits that end soon ----------------------------------------------------
+
+
+def remind_expiring_permits(*, on: dt.date | None = None) -> int:
+    """A signal in the team's inbox for each IVO permit ending within
+    settings.PERMIT_EXPIRY_REMINDER_DAYS (not revoked, of a unit still in the register), once
+    per permit and end: running again makes none, a renewed permit is reminded of its new end
+    when that comes near. Returns how many signals it made."""
+    on = on or timezone.localdate()
+    horizon = on + dt.timedelta(days=settings.PERMIT_EXPIRY_REMINDER_DAYS)
+    ending = selectors.permits_ending(on, horizon)
+    made = 0
+    for permit in ending:
+        assert permit.valid_to is not None  # permits_ending: those with an end
+        key = f"permit-expiring:{permit.pk}:{permit.valid_to.isoformat()}"
+        if Signal.objects.filter(dedup_key=key).exists():
+            continue
+        unit = permit.unit
+        with _stored_language():
+            title = _("The IVO permit %(number)s of %(unit)s ends on %(date)s") % {
+                "number": permit.permit_number,
+                "unit": unit.name,
+                "date": permit.valid_to.isoformat(),
+            }
+            details = _(
+                "Ask the provider for the new permit and register it on the unit's permit "
+                "page; from the day after the end, the unit is no longer matched for: "
+                "%(services)s."
+            ) % {"services": ", ".join(service.name for service in permit.services.all())}
+        try:
+            with transaction.atomic():
+                Signal.objects.create(
+                    kind=Signal.Kind.PERMIT_EXPIRING,
+                    severity=Severity.MEDIUM,
+                    provider=unit.provider,
+                    unit=unit,
+                    title=title[:300],
+                    details=details,
+                    dedup_key=key,
+                )
+        except IntegrityError:  # a concurrent run made it first
+            continue
+        made += 1
+    if made:
+        logger.info("%s expiring IVO permits signalled", made)
+    return made

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from followup import services
 from followup.monitoring import notifications, runner
 from followup.monitoring.records import SourceError, SourceUnavailable
 from spink.tasks import DATABASE_ERRORS, RETRY_ON_TRANSIENT_ERRORS
@@ -134,3 +135,9 @@ def notify_quality_team(signal_id: int) -> bool:
     per signal (followup.monitoring.notifications). Tried again while the mail server or the
     database is away."""
     return notifications.notify_quality_team(signal=signal_id)
+
+
+@shared_task(name="followup.remind_expiring_permits", **RETRY_ON_TRANSIENT_ERRORS)
+def remind_expiring_permits() -> int:
+    """Every morning (migration 0006): a signal for each IVO permit ending soon, once."""
+    return services.remind_expiring_permits()

@@ -21,7 +21,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from categories.models import Service
 from followup import rules, selectors, services
@@ -53,7 +53,7 @@ from followup.models import (
     QuestionTemplate,
     SiteVisit,
 )
-from spink import concurrency
+from spink import concurrency, typeahead
 from spink.accounts import saved_filters
 from spink.accounts.access import Capability
 from spink.accounts.http import AuthenticatedHttpRequest
@@ -347,6 +347,25 @@ def feedback_create(request: AuthenticatedHttpRequest) -> HttpResponse:
         "followup:feedback-detail",
         "followup/feedback_form.html",
     )
+
+
+@require_safe
+@login_required
+def feedback_unit_search(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The lodge form's unit typeahead: units the form itself offers this user."""
+    require_capability(request, Capability.LODGE_FEEDBACK)
+    field = typeahead.typeahead_field(FeedbackForm(user=request.user), "unit")
+    return typeahead.search_response(request, field)
+
+
+@require_safe
+@login_required
+def feedback_request_search(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The lodge form's request typeahead: by reference, among the requests the form itself
+    offers this user; shows references and services, never persons."""
+    require_capability(request, Capability.LODGE_FEEDBACK)
+    field = typeahead.typeahead_field(FeedbackForm(user=request.user), "placement_request")
+    return typeahead.search_response(request, field)
 
 
 def _render_feedback(

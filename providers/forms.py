@@ -174,6 +174,56 @@ class OfferingForm(forms.Form):
     )
 
 
+# --- IVO permits ---------------------------------------------------------------------------------
+
+
+class PermitForm(forms.Form):
+    """A new IVO permit of a unit, for services it offers."""
+
+    permit_number = forms.CharField(label=_("Permit number"), max_length=40)
+    services = forms.ModelMultipleChoiceField(
+        label=_("Services covered"),
+        queryset=Service.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+    )
+    target_group = forms.CharField(label=_("Target group"), max_length=200, required=False)
+    valid_from = forms.DateField(label=_("Valid from"), widget=DateInput())
+    valid_to = forms.DateField(
+        label=_("Valid to"),
+        required=False,
+        widget=DateInput(),
+        help_text=_("Leave empty for a permit until further notice."),
+    )
+
+    def __init__(self, *args, unit, **kwargs):
+        kwargs.setdefault("prefix", "permit")
+        super().__init__(*args, **kwargs)
+        offered = Service.objects.filter(offerings__unit=unit).distinct().order_by("name_sv")
+        cast(forms.ModelMultipleChoiceField, self.fields["services"]).queryset = offered
+
+
+class RenewPermitForm(forms.Form):
+    valid_to = forms.DateField(
+        label=_("New end"),
+        required=False,
+        widget=DateInput(),
+        help_text=_("Leave empty for until further notice."),
+    )
+
+    def __init__(self, *args, permit, **kwargs):
+        kwargs.setdefault("prefix", f"renew-{permit.pk}")
+        super().__init__(*args, **kwargs)
+
+
+class RevokePermitForm(forms.Form):
+    revoked_on = forms.DateField(label=_("Revoked from"), widget=DateInput())
+    reason = reason_field(_("Reason (IVO's decision)"))
+
+    def __init__(self, *args, permit, **kwargs):
+        kwargs.setdefault("prefix", f"revoke-{permit.pk}")
+        super().__init__(*args, **kwargs)
+
+
 # --- Framework agreements -----------------------------------------------------------------------
 
 

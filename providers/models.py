@@ -500,6 +500,7 @@ class Permit(models.Model):
     valid_from = models.DateField(_("valid from"))
     valid_to = models.DateField(_("valid to"), null=True, blank=True)
     revoked_on = models.DateField(_("revoked on"), null=True, blank=True)
+    revocation_reason = models.TextField(_("reason for the revocation"), blank=True)
     history = HistoricalRecords(m2m_fields=[services])
 
     class Meta:

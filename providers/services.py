@@ -38,6 +38,7 @@ from spink import concurrency
 from spink.accounts import access
 from spink.accounts.access import Capability
 from spink.accounts.models import User
+from spink.errors import RuleViolation
 
 logger = logging.getLogger(__name__)
 
@@ -309,6 +310,98 @@ def save_permit(
     if services is not None:
         permit.services.set(services)
     return permit
+
+
+# --- IVO permits (in the unit's page; matching reads them through providers.rules) ------------
+
+
+def _permit_services(unit: Unit, services: Iterable[Any]) -> list[Any]:
+    chosen = list(services)
+    if not chosen:
+        raise ValidationError({"services": _("Choose the services the permit covers.")})
+    offered = set(unit.offerings.values_list("service_id", flat=True))
+    if any(service.pk not in offered for service in chosen):
+        raise ValidationError({"services": _("A permit can cover only services the unit offers.")})
+    return chosen
+
+
+@transaction.atomic
+def add_permit(
+    *,
+    actor: User | None,
+    unit: Unit,
+    permit_number: str,
+    services: Iterable[Any],
+    valid_from: dt.date,
+    valid_to: dt.date | None = None,
+    target_group: str = "",
+) -> Permit:
+    """Register an IVO permit of the unit for services it offers."""
+    require(actor, Capability.EDIT_REGISTER)
+    number = " ".join((permit_number or "").split())
+    if Permit.objects.filter(permit_number__iexact=number).exists():
+        raise ValidationError({"permit_number": _("This permit number is already registered.")})
+    chosen = _permit_services(unit, services)
+    permit = save_with_history(
+        Permit(
+            unit=unit,
+            permit_number=number,
+            valid_from=valid_from,
+            valid_to=valid_to,
+            target_group=target_group.strip(),
+        ),
+        actor,
+        _("Permit registered"),
+    )
+    permit.services.set(chosen)
+    return permit
+
+
+def _locked_permit(permit: Permit | int) -> Permit:
+    pk = permit.pk if isinstance(permit, Permit) else permit
+    return Permit.objects.select_for_update().get(pk=pk)
+
+
+@transaction.atomic
+def renew_permit(*, actor: User | None, permit: Permit | int, valid_to: dt.date | None) -> Permit:
+    """Extend a permit that is not revoked to a later end (None: until further notice)."""
+    require(actor, Capability.EDIT_REGISTER)
+    permit = _locked_permit(permit)
+    if permit.revoked_on is not None:
+        raise RuleViolation(
+            _("A revoked permit cannot be renewed: register the new one."), "revoked"
+        )
+    if valid_to is not None and permit.valid_to is not None and valid_to <= permit.valid_to:
+        raise ValidationError(
+            {
+                "valid_to": _("The new end must be later than the present one (%(date)s).")
+                % {"date": permit.valid_to.isoformat()}
+            }
+        )
+    if valid_to is not None and valid_to < permit.valid_from:
+        raise ValidationError({"valid_to": _("The end cannot be before the start.")})
+    permit.valid_to = valid_to
+    return save_with_history(permit, actor, _("Permit renewed"))
+
+
+@transaction.atomic
+def revoke_permit(
+    *, actor: User | None, permit: Permit | int, revoked_on: dt.date, reason: str
+) -> Permit:
+    """IVO revoked the permit from `revoked_on`: from that day the unit is no longer matched
+    for the services the permit covered (providers.rules, the permit rule)."""
+    require(actor, Capability.EDIT_REGISTER)
+    permit = _locked_permit(permit)
+    if permit.revoked_on is not None:
+        raise RuleViolation(_("The permit is already revoked."), "revoked")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("This field is required.")})
+    if revoked_on < permit.valid_from:
+        raise ValidationError({"revoked_on": _("A permit cannot be revoked before it starts.")})
+    permit.revoked_on = revoked_on
+    permit.revocation_reason = reason
+    return save_with_history(permit, actor, _("Permit revoked"))
 
 
 def remove_offering(*, actor: User | None, offering: UnitService) -> None:

@@ -21,6 +21,17 @@ urlpatterns = [
         views.unit_offering_remove,
         name="unit-offering-remove",
     ),
+    path("units/<int:pk>/permits/", views.unit_permits, name="unit-permits"),
+    path(
+        "units/<int:pk>/permits/<int:permit_pk>/renew/",
+        views.permit_renew,
+        name="permit-renew",
+    ),
+    path(
+        "units/<int:pk>/permits/<int:permit_pk>/revoke/",
+        views.permit_revoke,
+        name="permit-revoke",
+    ),
     path("providers/", views.provider_list, name="provider-list"),
     path("providers/new/", views.provider_create, name="provider-create"),
     path("providers/<int:pk>/", views.provider_detail, name="provider-detail"),

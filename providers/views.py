@@ -29,8 +29,11 @@ from providers.forms import (
     AgreementForm,
     OfferingForm,
     OrderStopForm,
+    PermitForm,
     ProviderForm,
     RecommendationStopForm,
+    RenewPermitForm,
+    RevokePermitForm,
     StatusForm,
     UnitForm,
 )
@@ -374,6 +377,104 @@ def unit_offering_remove(
         % {"service": offering.service.name, "form": offering.operating_form.name},
     )
     return redirect("providers:unit-offerings", pk=unit.pk)
+
+
+# --- IVO permits ---------------------------------------------------------------------------------
+
+
+def _render_permits(request, unit: Unit, status: int = 200, **forms) -> HttpResponse:
+    today = timezone.localdate()
+    permits = []
+    for permit in unit.permits.prefetch_related("services"):
+        open_permit = permit.revoked_on is None
+        permits.append(
+            {
+                "permit": permit,
+                "state": permit_state(permit, today),
+                "renew_form": forms.get(f"renew_{permit.pk}")
+                or (RenewPermitForm(permit=permit) if open_permit else None),
+                "revoke_form": forms.get(f"revoke_{permit.pk}")
+                or (RevokePermitForm(permit=permit) if open_permit else None),
+            }
+        )
+    context = {
+        "unit": unit,
+        "permits": permits,
+        "form": forms.get("form") or PermitForm(unit=unit),
+    }
+    return render(request, "providers/unit_permits.html", context, status=status)
+
+
+@login_required
+def unit_permits(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """The unit's IVO permits: register one, renew or revoke them."""
+    require_capability(request, Capability.EDIT_REGISTER)
+    unit = _scoped_unit(request, pk)
+    if request.method != "POST":
+        return _render_permits(request, unit)
+    form = PermitForm(request.POST, unit=unit)
+    if form.is_valid():
+        try:
+            permit = services.add_permit(actor=request.user, unit=unit, **form.cleaned_data)
+        except ValidationError as error:
+            add_refusal(form, error)
+        else:
+            messages.success(
+                request, _("The permit %(number)s was registered.") % {"number": permit}
+            )
+            return redirect("providers:unit-permits", pk=unit.pk)
+    return _render_permits(request, unit, status=400, form=form)
+
+
+def _permit_step(request, pk: int, permit_pk: int, form_class, name: str, step, done: str):
+    require_capability(request, Capability.EDIT_REGISTER)
+    unit = _scoped_unit(request, pk)
+    permit = get_object_or_404(Permit, unit=unit, pk=permit_pk)
+    form = form_class(request.POST, permit=permit)
+    if form.is_valid():
+        try:
+            step(permit, form.cleaned_data)
+        except (rules.RuleViolation, ValidationError) as error:
+            add_refusal(form, error)
+        else:
+            messages.success(request, done % {"number": permit.permit_number})
+            return redirect("providers:unit-permits", pk=unit.pk)
+    return _render_permits(request, unit, status=400, **{f"{name}_{permit.pk}": form})
+
+
+@login_required
+@require_POST
+def permit_renew(request: AuthenticatedHttpRequest, pk: int, permit_pk: int) -> HttpResponse:
+    return _permit_step(
+        request,
+        pk,
+        permit_pk,
+        RenewPermitForm,
+        "renew",
+        lambda permit, data: services.renew_permit(
+            actor=request.user, permit=permit, valid_to=data["valid_to"]
+        ),
+        _("The permit %(number)s was renewed."),
+    )
+
+
+@login_required
+@require_POST
+def permit_revoke(request: AuthenticatedHttpRequest, pk: int, permit_pk: int) -> HttpResponse:
+    return _permit_step(
+        request,
+        pk,
+        permit_pk,
+        RevokePermitForm,
+        "revoke",
+        lambda permit, data: services.revoke_permit(
+            actor=request.user,
+            permit=permit,
+            revoked_on=data["revoked_on"],
+            reason=data["reason"],
+        ),
+        _("The permit %(number)s was revoked: the unit is no longer matched for its services."),
+    )
 
 
 # --- Providers ----------------------------------------------------------------------------------

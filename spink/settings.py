@@ -429,6 +429,14 @@ SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 NOTIFICATIONS_CHOICE_WAITING_DAYS = env_int("NOTIFICATIONS_CHOICE_WAITING_DAYS", 5)
 NOTIFICATIONS_START_SOON_DAYS = env_int("NOTIFICATIONS_START_SOON_DAYS", 2)
 NOTIFICATIONS_STALE_DRAFT_DAYS = env_int("NOTIFICATIONS_STALE_DRAFT_DAYS", 14)
+# An IVO permit ending within this many days puts a signal in quality & control's inbox
+# (followup.services.remind_expiring_permits, every morning): time to ask for the new one.
+PERMIT_EXPIRY_REMINDER_DAYS = env_int("SPINK_PERMIT_EXPIRY_REMINDER_DAYS", 60)
+if not 0 < PERMIT_EXPIRY_REMINDER_DAYS <= 366:
+    raise ImproperlyConfigured(
+        "SPINK_PERMIT_EXPIRY_REMINDER_DAYS must be a number of days from 1 to 366; "
+        f"got {PERMIT_EXPIRY_REMINDER_DAYS!r}."
+    )
 
 # --- Basic monitoring ----------------------------------------------------------------------
 # A source that is down is tried again after this many seconds, doubled at each attempt

@@ -89,6 +89,7 @@ SIGNAL_KIND_WEIGHTS = {
     Signal.Kind.CREDIT: 40,
     Signal.Kind.IVO_REVOCATION: 10,
     Signal.Kind.GROUP_REVIEW: 15,
+    Signal.Kind.PERMIT_EXPIRING: 5,
 }
 MONITORED = {
     Signal.Kind.MEDIA: MonitoringKind.MEDIA,
@@ -856,6 +857,8 @@ def _generate_signals(
         moment = clock.anytime(rng)
         if kind == Signal.Kind.GROUP_REVIEW:
             signal = _group_review(rng, register, providers, troubled, serials)
+        elif kind == Signal.Kind.PERMIT_EXPIRING:
+            signal = _permit_expiring(rng, register, moment, serials)
         else:
             signal = _monitoring_signal(
                 rng, kind, sources[MONITORED[kind]], register, provider_id, unit_id, serials
@@ -931,6 +934,29 @@ def _monitoring_signal(
         url=url,
         source=source,
         dedup_key=serial,
+    )
+
+
+def _permit_expiring(
+    rng: random.Random, register: _Register, moment: dt.datetime, serials: _Serials
+) -> Signal:
+    """An IVO permit ending within the reminder's days, as the morning job words it
+    (followup.services.remind_expiring_permits)."""
+    with_permit = [pk for pk in register.permits if pk in register.units]
+    unit_id = rng.choice(with_permit or list(register.units))
+    unit = register.units[unit_id]
+    ends = _local_day(moment) + dt.timedelta(days=rng.randrange(1, 60))
+    number = register.permits.get(unit_id, f"IVO-{unit_id}")
+    return Signal(
+        kind=Signal.Kind.PERMIT_EXPIRING,
+        severity=Severity.MEDIUM,
+        provider_id=unit.provider_id,
+        unit_id=unit_id,
+        title=(
+            _("The IVO permit %(number)s of %(unit)s ends on %(date)s")
+            % {"number": number, "unit": unit.name, "date": ends.isoformat()}
+        )[:300],
+        dedup_key=serials.key(lambda n: f"permit-expiring:scale-{n:07d}:{ends.isoformat()}"),
     )
 
 

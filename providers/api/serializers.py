@@ -118,6 +118,7 @@ class PermitSummarySerializer(ModelSerializer):
             "valid_from",
             "valid_to",
             "revoked_on",
+            "revocation_reason",
             "valid_today",
         ]
 
@@ -206,6 +207,30 @@ class StatusChangeSerializer(serializers.Serializer):
 class StopSerializer(serializers.Serializer):
     stop = BooleanField(help_text="true decides the stop, false lifts it.")
     reason = CharField(required=False, allow_blank=True, default="", max_length=4000)
+
+
+class PermitWriteSerializer(serializers.Serializer):
+    permit_number = CharField(max_length=40)
+    services = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=Service.objects.all(),
+        many=True,
+        help_text="Codes of services the unit offers that the permit covers.",
+    )
+    target_group = CharField(required=False, allow_blank=True, default="", max_length=200)
+    valid_from = serializers.DateField()
+    valid_to = serializers.DateField(required=False, allow_null=True, default=None)
+
+
+class PermitRenewSerializer(serializers.Serializer):
+    valid_to = serializers.DateField(
+        allow_null=True, help_text="The new end; null for until further notice."
+    )
+
+
+class PermitRevokeSerializer(serializers.Serializer):
+    revoked_on = serializers.DateField()
+    reason = CharField(max_length=4000, help_text="IVO's decision.")
 
 
 # --- Agreements -------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ endpoints, which call the services that apply providers.rules.
 from __future__ import annotations
 
 from django.db.models import Exists, OuterRef, Prefetch
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
@@ -22,6 +23,9 @@ from providers.api.serializers import (
     ImportReportSerializer,
     ImportRequestSerializer,
     OfferingWriteSerializer,
+    PermitRenewSerializer,
+    PermitRevokeSerializer,
+    PermitWriteSerializer,
     ProviderSerializer,
     StatusChangeSerializer,
     StopSerializer,
@@ -37,7 +41,13 @@ from providers.models import (
 )
 from spink.accounts.access import Capability
 from spink.accounts.http import AuthenticatedRequest
-from spink.api import ID_PATH_PATTERN, FormParser, MultiPartParser, VersionedViewMixin
+from spink.api import (
+    ID_PATH_PATTERN,
+    FormParser,
+    MultiPartParser,
+    VersionedViewMixin,
+    parse_id,
+)
 
 
 class RegisterViewMixin:
@@ -100,6 +110,9 @@ class UnitViewSet(
         "change_status": Capability.EDIT_REGISTER,
         "recommendation_stop": Capability.EDIT_REGISTER,
         "order_stop": Capability.DECIDE_ORDER_STOP,
+        "permits": Capability.EDIT_REGISTER,
+        "permit_renew": Capability.EDIT_REGISTER,
+        "permit_revoke": Capability.EDIT_REGISTER,
     }
 
     def get_queryset(self):
@@ -158,6 +171,68 @@ class UnitViewSet(
         serializer.is_valid(raise_exception=True)
         serializer.save(unit)
         return self._shown(unit.pk)
+
+    @extend_schema(
+        summary="Register an IVO permit for services the unit offers",
+        request=PermitWriteSerializer,
+        responses={201: UnitSerializer, **ERROR_RESPONSES},
+    )
+    @action(detail=True, methods=["post"])
+    def permits(self, request, pk=None):
+        unit = self.get_object()
+        serializer = PermitWriteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.add_permit(actor=request.user, unit=unit, **serializer.validated_data)
+        return self._shown(unit.pk, status.HTTP_201_CREATED)
+
+    def _permit_step(self, permit_id: str, serializer_class, step) -> Response:
+        unit = self.get_object()
+        permit = get_object_or_404(Permit, unit=unit, pk=parse_id(permit_id) or 0)
+        serializer = serializer_class(data=self.request.data)
+        serializer.is_valid(raise_exception=True)
+        step(permit, serializer.validated_data)
+        return self._shown(unit.pk)
+
+    @extend_schema(
+        summary="Renew an IVO permit to a later end",
+        request=PermitRenewSerializer,
+        responses={200: UnitSerializer, **ERROR_RESPONSES},
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=rf"permits/(?P<permit_id>{ID_PATH_PATTERN})/renew",
+    )
+    def permit_renew(self, request, pk=None, permit_id=None):
+        return self._permit_step(
+            permit_id,
+            PermitRenewSerializer,
+            lambda permit, data: services.renew_permit(
+                actor=request.user, permit=permit, valid_to=data["valid_to"]
+            ),
+        )
+
+    @extend_schema(
+        summary="Record IVO's revocation of a permit (the unit leaves matching for its services)",
+        request=PermitRevokeSerializer,
+        responses={200: UnitSerializer, **ERROR_RESPONSES},
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=rf"permits/(?P<permit_id>{ID_PATH_PATTERN})/revoke",
+    )
+    def permit_revoke(self, request, pk=None, permit_id=None):
+        return self._permit_step(
+            permit_id,
+            PermitRevokeSerializer,
+            lambda permit, data: services.revoke_permit(
+                actor=request.user,
+                permit=permit,
+                revoked_on=data["revoked_on"],
+                reason=data["reason"],
+            ),
+        )
 
     @extend_schema(
         summary="Move the unit through the publication workflow",

@@ -111,7 +111,7 @@ def test_feedback_is_lodged_by_a_social_worker_then_communicated_and_closed_by_t
     assert_accessible(page)
     main(page).get_by_role("link", name="Lämna synpunkt").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Lämna en synpunkt om en utförare")
-    expect(page.get_by_label("Verksamhet")).to_have_value(str(unit.pk))
+    expect(page.locator('input[type="hidden"][name="unit"]')).to_have_value(str(unit.pk))
     assert_accessible(page)
     page.get_by_label("Kategori").select_option(label="Dokumentation")
     page.get_by_role("button", name="Skicka synpunkten").click()

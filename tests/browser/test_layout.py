@@ -23,6 +23,7 @@ from devtools.demo import register as demo_register
 from placements import matching
 from placements import services as placement_services
 from placements.models import PlacementRequest, RequestStatus
+from providers.models import Unit
 from spink.accounts.models import User
 from tests.browser.conftest import axe_violations, describe, log_in
 
@@ -51,6 +52,7 @@ EXPECTED_KINDS = {
     "/requests/queue/",
     "/register/",
     "/register/units/N/",
+    "/register/units/N/permits/",
     "/register/agreements/",
     "/follow-up/controls/",
     "/follow-up/controls/N/",
@@ -162,6 +164,10 @@ def test_layout_of_every_page_of_every_role(page, live_server, compare_path):
             pages += [live_server.url + reverse(name) for name in ADMIN_EXTRA]
         if username == "placering.barn":
             pages.append(live_server.url + compare_path)
+        if username == "kvalitet":  # the permits page, reached from a unit's page
+            unit = Unit.objects.filter(permits__isnull=False).order_by("pk").first()
+            assert unit is not None, "the demo register has units with permits"
+            pages.append(live_server.url + reverse("providers:unit-permits", args=[unit.pk]))
         seen_kinds: set[str] = set()
         index = 0
         while index < len(pages):

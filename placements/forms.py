@@ -24,7 +24,7 @@ from placements.models import (
 )
 from spink.accounts import access
 from spink.accounts.models import PlacementTeam, Role, User
-from spink.forms import VersionedFormMixin, choice_field, model_choice_field
+from spink.forms import AmountField, VersionedFormMixin, choice_field, model_choice_field
 
 
 class DateInput(forms.DateInput):
@@ -288,17 +288,15 @@ class RecommendationSetForm(forms.Form):
             self.fields[f"include_{pk}"] = forms.BooleanField(
                 label=_("Send %(unit)s") % {"unit": name}, required=False, initial=True
             )
-            price = forms.DecimalField(
+            price = AmountField(
                 label=_("Daily price (SEK) for %(unit)s") % {"unit": name},
                 required=False,
                 max_digits=9,
                 decimal_places=2,
                 min_value=0.01,
-                localize=True,
                 initial=candidate.daily_price,
                 help_text=_("Required for direct procurement."),
             )
-            price.widget.attrs["inputmode"] = "decimal"
             self.fields[f"daily_price_{pk}"] = price
             self.fields[f"comment_{pk}"] = text_field(
                 _("Comment on %(unit)s") % {"unit": name}, rows=2, required=False

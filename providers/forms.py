@@ -17,11 +17,19 @@ from providers.models import (
     PROVIDER_EDITABLE_FIELDS,
     UNIT_EDITABLE_FIELDS,
     FrameworkAgreement,
+    PriceSource,
     Provider,
     PublicationStatus,
     Unit,
+    UnitService,
 )
-from spink.forms import StateFormMixin, VersionedFormMixin, model_choice_field, seen_state_field
+from spink.forms import (
+    AmountField,
+    StateFormMixin,
+    VersionedFormMixin,
+    model_choice_field,
+    seen_state_field,
+)
 from spink.web import add_refusal
 
 __all__ = ["add_refusal"]  # followup's forms and views import it from here
@@ -172,6 +180,35 @@ class OfferingForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         help_text=_("Only subcategories of the chosen service."),
     )
+
+
+# --- Prices -------------------------------------------------------------------------------------
+
+
+class OfferingChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: UnitService) -> str:
+        return f"{obj.service.name} ({obj.operating_form.name})"
+
+
+class PriceForm(forms.Form):
+    """A new daily price of one of the unit's offerings, from a date until further notice."""
+
+    offering = OfferingChoiceField(label=_("Service"), queryset=UnitService.objects.none())
+    daily_price = AmountField(
+        label=_("Daily price (SEK)"), max_digits=9, decimal_places=2, min_value=0.01
+    )
+    valid_from = forms.DateField(
+        label=_("Valid from"),
+        widget=DateInput(),
+        help_text=_("The price valid until then ends the day before."),
+    )
+    source = forms.ChoiceField(label=_("Source"), choices=PriceSource.choices)
+
+    def __init__(self, *args, unit, **kwargs):
+        kwargs.setdefault("prefix", "price")
+        super().__init__(*args, **kwargs)
+        offerings = unit.offerings.select_related("service", "operating_form")
+        cast(OfferingChoiceField, self.fields["offering"]).queryset = offerings
 
 
 # --- IVO permits ---------------------------------------------------------------------------------

@@ -312,6 +312,38 @@ def save_permit(
     return permit
 
 
+@transaction.atomic
+def change_price(
+    *,
+    actor: User | None,
+    offering: UnitService,
+    daily_price,
+    valid_from: dt.date,
+    source: str,
+) -> Price:
+    """A new daily price from `valid_from` on, until further notice: the price running then
+    (open-ended, begun earlier) ends the day before, as a price list's new price replaces the
+    old. A price that begins on or after that day is in the way (add_price says which)."""
+    _require_register_write(actor, None)
+    # The offering's row lock keeps two changes of its price from both ending the same one.
+    UnitService.objects.select_for_update().filter(pk=offering.pk).get()
+    running = (
+        offering.prices.filter(valid_from__lt=valid_from, valid_to__isnull=True)
+        .order_by("-valid_from")
+        .first()
+    )
+    if running is not None:
+        running.valid_to = valid_from - dt.timedelta(days=1)
+        save_with_history(running, actor, _("Ended by a new price"))
+    return add_price(
+        actor=actor,
+        offering=offering,
+        daily_price=daily_price,
+        valid_from=valid_from,
+        source=source,
+    )
+
+
 # --- IVO permits (in the unit's page; matching reads them through providers.rules) ------------
 
 

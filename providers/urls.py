@@ -21,6 +21,7 @@ urlpatterns = [
         views.unit_offering_remove,
         name="unit-offering-remove",
     ),
+    path("units/<int:pk>/prices/", views.unit_prices, name="unit-prices"),
     path("units/<int:pk>/permits/", views.unit_permits, name="unit-permits"),
     path(
         "units/<int:pk>/permits/<int:permit_pk>/renew/",

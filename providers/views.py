@@ -15,6 +15,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -30,6 +31,7 @@ from providers.forms import (
     OfferingForm,
     OrderStopForm,
     PermitForm,
+    PriceForm,
     ProviderForm,
     RecommendationStopForm,
     RenewPermitForm,
@@ -37,7 +39,7 @@ from providers.forms import (
     StatusForm,
     UnitForm,
 )
-from providers.models import Permit, PublicationStatus, Unit, UnitService
+from providers.models import Permit, Price, PublicationStatus, Unit, UnitService
 from spink import concurrency
 from spink.accounts import saved_filters
 from spink.accounts.access import Capability
@@ -377,6 +379,42 @@ def unit_offering_remove(
         % {"service": offering.service.name, "form": offering.operating_form.name},
     )
     return redirect("providers:unit-offerings", pk=unit.pk)
+
+
+# --- Prices -------------------------------------------------------------------------------------
+
+
+def _render_prices(request, unit: Unit, form: PriceForm, status: int = 200) -> HttpResponse:
+    offerings = unit.offerings.select_related("service", "operating_form").prefetch_related(
+        Prefetch(
+            "prices", queryset=Price.objects.select_related("agreement").order_by("-valid_from")
+        )
+    )
+    context = {"unit": unit, "offerings": offerings, "form": form, "today": timezone.localdate()}
+    return render(request, "providers/unit_prices.html", context, status=status)
+
+
+@login_required
+def unit_prices(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """The daily prices of the unit's offerings with their history; a new price from a date."""
+    require_capability(request, Capability.EDIT_REGISTER)
+    unit = _scoped_unit(request, pk)
+    if request.method != "POST":
+        return _render_prices(request, unit, PriceForm(unit=unit))
+    form = PriceForm(request.POST, unit=unit)
+    if form.is_valid():
+        try:
+            price = services.change_price(actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            add_refusal(form, error)
+        else:
+            messages.success(
+                request,
+                _("The new price of %(service)s applies from %(date)s.")
+                % {"service": price.offering.service.name, "date": price.valid_from.isoformat()},
+            )
+            return redirect("providers:unit-prices", pk=unit.pk)
+    return _render_prices(request, unit, form, status=400)
 
 
 # --- IVO permits ---------------------------------------------------------------------------------

@@ -31,6 +31,21 @@ from spink.idempotency.keys import FormKeyField, made_before, once
 T = TypeVar("T")
 
 
+class AmountField(forms.DecimalField):
+    """A number as people type it in Swedish: "4 800,50", with spaces (ordinary, no-break or
+    thin) between the thousands, a decimal comma or point. Localized like every number field."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("localize", True)
+        super().__init__(**kwargs)
+        self.widget.attrs.setdefault("inputmode", "decimal")
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = "".join(value.split()).replace("\u202f", "")
+        return super().to_python(value)
+
+
 def model_choice_field(form: forms.BaseForm, name: str) -> forms.ModelChoiceField[Any]:
     """`form.fields[name]` as the ModelChoiceField (or ModelMultipleChoiceField) it is: to the
     type checker, `form.fields` holds plain Fields."""

@@ -104,3 +104,23 @@ def test_table_scroll_is_a_labelled_focusable_region():
 
     with pytest.raises(TemplateSyntaxError):
         render("{% load spink_layout %}{% table_scroll %}<table></table>{% endtable_scroll %}")
+
+
+@pytest.mark.parametrize(
+    "typed", ["4800,50", "4 800,50", "4\xa0800,50", "4\u202f800,50", " 4800.50 "]
+)
+def test_amounts_are_read_as_people_type_them_in_swedish(typed):
+    from spink.forms import AmountField
+
+    with translation.override("sv"):
+        assert AmountField(max_digits=9, decimal_places=2).clean(typed) == Decimal("4800.50")
+
+
+def test_an_amount_that_is_no_number_is_refused_with_the_reason():
+    from django.core.exceptions import ValidationError
+
+    from spink.forms import AmountField
+
+    with translation.override("sv"), pytest.raises(ValidationError) as refused:
+        AmountField(max_digits=9, decimal_places=2).clean("fyra tusen")
+    assert "Fyll i ett tal." in refused.value.messages

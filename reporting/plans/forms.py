@@ -23,6 +23,7 @@ from reporting.plans.kpis import Period
 from spink.accounts import access
 from spink.accounts.models import Municipality
 from spink.forms import (
+    AmountField,
     StateFormMixin,
     VersionedFormMixin,
     model_choice_field,
@@ -201,7 +202,7 @@ class MeasurementForm(VersionedFormMixin, PeriodForm):
     them (services.measurements_seen), so that correcting a value someone else entered
     meanwhile is refused; `form_key` makes a double post enter it once."""
 
-    value = forms.DecimalField(label=_("Value"), max_digits=14, decimal_places=2)
+    value = AmountField(label=_("Value"), max_digits=14, decimal_places=2)
     note = forms.CharField(label=_("Note"), max_length=300, required=False)
 
     def __init__(self, *args, kpi: Kpi, **kwargs):

@@ -53,6 +53,7 @@ EXPECTED_KINDS = {
     "/register/",
     "/register/units/N/",
     "/register/units/N/permits/",
+    "/register/units/N/prices/",
     "/register/agreements/",
     "/follow-up/controls/",
     "/follow-up/controls/N/",
@@ -168,6 +169,7 @@ def test_layout_of_every_page_of_every_role(page, live_server, compare_path):
             unit = Unit.objects.filter(permits__isnull=False).order_by("pk").first()
             assert unit is not None, "the demo register has units with permits"
             pages.append(live_server.url + reverse("providers:unit-permits", args=[unit.pk]))
+            pages.append(live_server.url + reverse("providers:unit-prices", args=[unit.pk]))
         seen_kinds: set[str] = set()
         index = 0
         while index < len(pages):

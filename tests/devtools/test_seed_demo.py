@@ -18,10 +18,12 @@ from django.core.management import call_command
 from django.test import override_settings
 from django.utils import timezone
 
+from devtools.demo import placements as demo_placements
 from devtools.demo import register as demo_register
 from followup import rules as followup_rules
 from followup.models import Control, Feedback, Signal
-from placements.models import PlacementRequest, RequestStatus
+from placements import matching
+from placements.models import OPEN_STATUSES, PlacementRequest, RequestKind, RequestStatus
 from providers import rules
 from providers.models import PublicationStatus, Unit
 from providers.rules import offering_has_needed_permit
@@ -153,3 +155,22 @@ def test_demo_register_units_stand_around_their_municipalitys_centre(demo):
     assert {unit.municipality.code for unit in units} <= {"1480", "1481", "1482"}
     for unit in units:
         assert km_between(centre(unit.municipality), (unit.latitude, unit.longitude)) <= spread
+
+
+def test_the_demo_register_has_housing_that_takes_eu_assignments_and_demo_eu_requests_match(
+    demo,
+):
+    takers = Unit.objects.filter(takes_eu_assignments=True)
+    assert set(takers.values_list("offerings__service__code", flat=True)) == set(
+        demo_register.EU_HOUSING
+    )
+    published = takers.filter(status=PublicationStatus.PUBLISHED)
+    assert published.filter(offerings__service__code="socialt-boende").count() >= 3
+    assignments = PlacementRequest.objects.filter(kind=RequestKind.EU_ASSIGNMENT)
+    assert assignments.count() == len(demo_placements.EU_PLAN)
+    assert set(assignments.values_list("status", flat=True)) <= OPEN_STATUSES
+    for request in assignments:
+        result = matching.match(request)
+        assert result.candidates, request.reference
+        assert all(c.unit.takes_eu_assignments for c in result.candidates)
+        assert result.excluded_count > 0

@@ -11,11 +11,8 @@ from django.utils import translation
 from django.utils.translation import gettext
 
 from categories.models import Service
-from devtools.demo import accounts as demo_accounts
-from devtools.demo import placements as demo_placements
-from devtools.demo import register as demo_register
 from placements import matching, services
-from placements.models import OPEN_STATUSES, PlacementRequest, RequestKind, RequestStatus
+from placements.models import PlacementRequest, RequestKind, RequestStatus
 from providers.models import PublicationStatus, Unit
 from spink.accounts.models import PlacementTeam
 from tests.factories import placement_officer, published_unit, social_worker, submitted_request
@@ -193,27 +190,3 @@ def test_the_request_page_heading_carries_the_flag_only_for_eu_assignments(clien
     assert flag() in heading
     html = client.get(reverse("placements:request-detail", args=[placement.pk])).content.decode()
     assert flag() not in html[html.index("<h1") : html.index("</h1>")]
-
-
-# --- Demo data ------------------------------------------------------------------------------------
-
-
-def test_the_demo_register_has_housing_that_takes_eu_assignments_and_demo_eu_requests_match():
-    # The slowest test of the file (~6 s: the whole demo register of 320 units).
-    demo_accounts.seed()
-    demo_register.seed()
-    takers = Unit.objects.filter(takes_eu_assignments=True)
-    assert set(takers.values_list("offerings__service__code", flat=True)) == set(
-        demo_register.EU_HOUSING
-    )
-    published = takers.filter(status=PublicationStatus.PUBLISHED)
-    assert published.filter(offerings__service__code="socialt-boende").count() >= 3
-    demo_placements.seed()
-    assignments = PlacementRequest.objects.filter(kind=RequestKind.EU_ASSIGNMENT)
-    assert assignments.count() == len(demo_placements.EU_PLAN)
-    assert set(assignments.values_list("status", flat=True)) <= OPEN_STATUSES
-    for request in assignments:
-        result = matching.match(request)
-        assert result.candidates, request.reference
-        assert all(c.unit.takes_eu_assignments for c in result.candidates)
-        assert result.excluded_count > 0

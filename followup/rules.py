@@ -31,6 +31,7 @@ from followup.workflows import SITE_VISIT as SITE_VISIT
 from followup.workflows import is_quality_team, other_team_refusal
 from followup.workflows import may_record_visit as may_record_visit
 from followup.workflows import may_run_followup as may_run_followup
+from providers import rules as register_rules
 from providers.models import LegalForm, Unit, UnitService
 from spink.accounts import access
 from spink.accounts.models import User
@@ -46,6 +47,31 @@ COMPANY_CHECKS = (K.CREDIT, K.EMPLOYER_REGISTRATION, K.F_TAX, K.LEGAL_DATABASE_C
 ASSOCIATION_CHECKS = (K.TAX_REGISTRATION, K.ENFORCEMENT_DEBTS, K.LEGAL_DATABASE_PEOPLE)
 PERMIT_CHECKS = (K.IVO_PERMIT, K.SUPERVISION_REPORTS)
 DECIDED_RESULTS = (CheckResult.PASSED, CheckResult.REMARK, CheckResult.FAILED)
+
+
+# Results that count for a check's approval: a passed check, or one passed with a remark.
+APPROVING_RESULTS = frozenset({CheckResult.PASSED, CheckResult.REMARK})
+
+
+def check_permits_registered(units: Iterable[Unit], on: dt.date) -> None:
+    """The control's IVO check reads the register: it passes only when every permit-requiring
+    offering of the units has a valid permit registered (the unit's permit page)."""
+    missing = register_rules.offerings_missing_permit(units, on)
+    if missing:
+        raise ValidationError(
+            {
+                "result": _(
+                    "No valid IVO permit is registered for: %(offerings)s. Register the "
+                    "permit on the unit's permit page first."
+                )
+                % {
+                    "offerings": ", ".join(
+                        f"{offering.unit.name} ({offering.service.name})" for offering in missing
+                    )
+                }
+            },
+            code="permit_missing",
+        )
 
 
 def needs_permit(units: Iterable[Unit]) -> bool:

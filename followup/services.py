@@ -141,6 +141,8 @@ def record_check(
             {"kind": _("The control has no such check.")}, code="unknown_check"
         ) from None
     concurrency.check(check, CHECK_FIELDS, seen=seen)
+    if kind == ControlCheck.Kind.IVO_PERMIT and result in rules.APPROVING_RESULTS:
+        rules.check_permits_registered(control.units.all(), timezone.localdate())
     check.result = result
     check.note = (note or "").strip()
     if evidence:

@@ -5,7 +5,7 @@ and matchability. The UI, the API, the importer, matching and the follow-up jobs
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
@@ -257,6 +257,16 @@ def _needs_permit() -> Q:
 
 def _has_permit(on: dt.date) -> Q:
     return Q(Exists(valid_permits(on).filter(unit=OuterRef("unit"), services=OuterRef("service"))))
+
+
+def offerings_missing_permit(units: Iterable[Unit], on: dt.date) -> QuerySet[UnitService]:
+    """The offerings of `units` that need an IVO permit and have no valid one on `on`."""
+    return (
+        UnitService.objects.filter(unit__in=list(units))
+        .filter(_needs_permit() & ~_has_permit(on))
+        .select_related("unit", "service")
+        .order_by("unit__name", "service__name_sv")
+    )
 
 
 def offering_has_needed_permit(offering: UnitService, on: dt.date) -> bool:

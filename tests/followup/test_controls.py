@@ -629,16 +629,37 @@ def test_the_control_list_shows_the_statistics(client, team):
 
 
 def test_permits_do_not_matter_for_framework_units_but_still_for_direct_ones(team):
-    # The register's own permit rule still applies before the control condition.
+    # The register's own permit rule still applies after the control: a permit revoked since
+    # the control was approved keeps the unit from being published.
     unit = UnitFactory(status=S.UNDER_CONTROL)
     offering(unit, "hvb", "direct")
+    first = permit(unit, "hvb", permit_number="IVO-1")
     approved_control(team, unit.provider)
+    register_services.revoke_permit(
+        actor=team, permit=first, revoked_on=timezone.localdate(), reason="IVO:s beslut"
+    )
     with pytest.raises(RuleViolation) as refusal:
         publish(unit, team)
     assert refusal.value.code == "permit_missing"
-    permit(unit, "hvb")
+    permit(unit, "hvb", permit_number="IVO-2")
     publish(unit, team)
     assert Unit.objects.get(pk=unit.pk).status == S.PUBLISHED
+
+
+def test_the_ivo_check_passes_only_with_a_valid_permit_in_the_register(team):
+    unit = UnitFactory(status=S.UNDER_CONTROL)
+    offering(unit, "hvb", "direct")
+    control = services.start_control(actor=team, provider=unit.provider)
+    kind = ControlCheck.Kind.IVO_PERMIT
+    for result in (CheckResult.PASSED, CheckResult.REMARK):
+        with pytest.raises(ValidationError) as refused:
+            services.record_check(actor=team, control=control, kind=kind, result=result)
+        assert unit.name in str(refused.value.message_dict["result"])
+    # Failing the check needs no permit; passing it does once one is registered.
+    services.record_check(actor=team, control=control, kind=kind, result=CheckResult.FAILED)
+    permit(unit, "hvb", permit_number="IVO-3")
+    check = services.record_check(actor=team, control=control, kind=kind, result=CheckResult.PASSED)
+    assert check.result == CheckResult.PASSED
 
 
 # --- Menu and admin --------------------------------------------------------------------------

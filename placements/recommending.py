@@ -76,22 +76,19 @@ class ComparedUnit:
     price_flag: str | None
 
 
-def shortlisted_candidates(request: PlacementRequest) -> list[matching.Candidate]:
-    """The shortlisted units that still match, in the order they were picked (a unit that
-    stopped matching since, e.g. stopped or out of places, drops out)."""
+def shortlisted_candidates(request: PlacementRequest) -> tuple[list[matching.Candidate], int]:
+    """The shortlisted units that still match, in the order they were picked, and how many
+    no longer do (stopped, unpublished, out of places): shown, so nothing vanishes
+    unexplained."""
     order = list(request.shortlist.values_list("offering_id", flat=True))
     if not order:
-        return []
+        return [], 0
     by_offering = {
         candidate.offering.pk: candidate
         for candidate in matching.rank_candidates(request, offering_ids=order)
     }
-    return [by_offering[pk] for pk in order if pk in by_offering]
-
-
-def dropped_from_shortlist(request: PlacementRequest, kept: list[matching.Candidate]) -> int:
-    """How many shortlisted units no longer match (shown, so nothing vanishes unexplained)."""
-    return request.shortlist.count() - len(kept)
+    kept = [by_offering[pk] for pk in order if pk in by_offering]
+    return kept, len(order) - len(kept)
 
 
 def compare(

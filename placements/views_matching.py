@@ -106,7 +106,7 @@ def _compare_page(
     form: RecommendationSetForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    candidates = recommending.shortlisted_candidates(placement)
+    candidates, dropped = recommending.shortlisted_candidates(placement)
     compared, fact_rows = recommending.compare(candidates)
     actions = rules.REQUEST_WORKFLOW.available(placement, request.user)
     if form is None and "recommend" in actions and candidates:
@@ -115,7 +115,7 @@ def _compare_page(
         "placement": placement,
         "compared": compared,
         "fact_rows": fact_rows,
-        "dropped": recommending.dropped_from_shortlist(placement, candidates),
+        "dropped": dropped,
         "form": form,
     }
     return render(request, "placements/compare.html", context, status=status)
@@ -131,7 +131,7 @@ def compare(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def send_recommendations(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     placement = _matching_for(request, pk)
-    candidates = recommending.shortlisted_candidates(placement)
+    candidates, _dropped = recommending.shortlisted_candidates(placement)
     form = RecommendationSetForm(request.POST, candidates=candidates)
     if form.is_valid():
         try:

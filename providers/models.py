@@ -485,6 +485,9 @@ class Price(models.Model):
     def __str__(self) -> str:
         return f"{self.daily_price} kr ({self.valid_from}–{self.valid_to or ''})"
 
+    def is_valid_on(self, day: dt.date) -> bool:
+        return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
+
 
 class Permit(models.Model):
     """An IVO permit covering a unit's activity for some services and a target group."""

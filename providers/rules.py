@@ -259,6 +259,11 @@ def _has_permit(on: dt.date) -> Q:
     return Q(Exists(valid_permits(on).filter(unit=OuterRef("unit"), services=OuterRef("service"))))
 
 
+def permit_is_open(permit: Permit) -> bool:
+    """A permit can be renewed or revoked until it is revoked; then only a new one helps."""
+    return permit.revoked_on is None
+
+
 def offerings_missing_permit(units: Iterable[Unit], on: dt.date) -> QuerySet[UnitService]:
     """The offerings of `units` that need an IVO permit and have no valid one on `on`."""
     return (

@@ -399,7 +399,7 @@ def renew_permit(*, actor: User | None, permit: Permit | int, valid_to: dt.date 
     """Extend a permit that is not revoked to a later end (None: until further notice)."""
     require(actor, Capability.EDIT_REGISTER)
     permit = _locked_permit(permit)
-    if permit.revoked_on is not None:
+    if not rules.permit_is_open(permit):
         raise RuleViolation(
             _("A revoked permit cannot be renewed: register the new one."), "revoked"
         )
@@ -424,7 +424,7 @@ def revoke_permit(
     for the services the permit covered (providers.rules, the permit rule)."""
     require(actor, Capability.EDIT_REGISTER)
     permit = _locked_permit(permit)
-    if permit.revoked_on is not None:
+    if not rules.permit_is_open(permit):
         raise RuleViolation(_("The permit is already revoked."), "revoked")
     reason = (reason or "").strip()
     if not reason:

@@ -384,13 +384,24 @@ def unit_offering_remove(
 # --- Prices -------------------------------------------------------------------------------------
 
 
+def price_state(price: Price, on: dt.date) -> str:
+    if price.is_valid_on(on):
+        return _("Valid")
+    return _("Coming") if price.valid_from > on else _("Ended")
+
+
 def _render_prices(request, unit: Unit, form: PriceForm, status: int = 200) -> HttpResponse:
+    today = timezone.localdate()
     offerings = unit.offerings.select_related("service", "operating_form").prefetch_related(
         Prefetch(
             "prices", queryset=Price.objects.select_related("agreement").order_by("-valid_from")
         )
     )
-    context = {"unit": unit, "offerings": offerings, "form": form, "today": timezone.localdate()}
+    rows = [
+        (offering, [(price, price_state(price, today)) for price in offering.prices.all()])
+        for offering in offerings
+    ]
+    context = {"unit": unit, "offerings": rows, "form": form}
     return render(request, "providers/unit_prices.html", context, status=status)
 
 
@@ -424,7 +435,7 @@ def _render_permits(request, unit: Unit, status: int = 200, **forms) -> HttpResp
     today = timezone.localdate()
     permits = []
     for permit in unit.permits.prefetch_related("services"):
-        open_permit = permit.revoked_on is None
+        open_permit = rules.permit_is_open(permit)
         permits.append(
             {
                 "permit": permit,

@@ -942,7 +942,7 @@ def _permit_expiring(
 ) -> Signal:
     """An IVO permit ending within the reminder's days, as the morning job words it
     (followup.services.remind_expiring_permits)."""
-    with_permit = [pk for pk in register.permits if pk in register.units]
+    with_permit = sorted(register.permits.keys() & register.units.keys())
     unit_id = rng.choice(with_permit or list(register.units))
     unit = register.units[unit_id]
     ends = _local_day(moment) + dt.timedelta(days=rng.randrange(1, 60))

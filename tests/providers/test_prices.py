@@ -13,23 +13,16 @@ from django.urls import reverse
 from placements.matching import current_price
 from providers import services
 from providers.models import Price, PriceSource, UnitService
-from spink.accounts.models import Role
 from tests.factories import (
     MunicipalityFactory,
     offering,
     placement_officer,
     published_unit,
-    user_with_role,
 )
 
 pytestmark = pytest.mark.django_db
 
 TODAY = dt.date.today()
-
-
-@pytest.fixture
-def quality():
-    return user_with_role(Role.QUALITY_CONTROL)
 
 
 @pytest.fixture
